@@ -1,0 +1,1 @@
+"""The ``ephyto`` command line: one entry point, a subcommand group per area."""

@@ -1,0 +1,20 @@
+"""Top-level ``ephyto`` command. Each area registers its own subcommands here."""
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ephyto-hub")
+def cli() -> None:
+    """Open ePhyto hub and Generic ePhyto National System."""
+
+
+def _register() -> None:
+    # Imported here, not at module top, so `ephyto --help` stays fast and each area's heavy
+    # imports load only when its command runs.
+    from ephyto_cli.validate import validate
+
+    cli.add_command(validate)
+
+
+_register()
