@@ -52,3 +52,14 @@ class Conflict(HubError):
 class PayloadTooLarge(HubError):
     status = 413
     code = "payload_too_large"
+
+
+class DeliveryRefused(InvalidRequest):
+    """The hub will not accept this submission (header, content or rule error).
+
+    The SOAP face answers it the way the live hub does: an `EnvelopeHeader` with
+    `HUBTrackingInfo=FailedDelivery` and the reason in `hubDeliveryErrorMessage`, not a fault.
+    The REST face answers 422 problem+json. Nothing is stored either way.
+    """
+
+    code = "delivery_refused"

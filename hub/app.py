@@ -1,0 +1,39 @@
+"""The hub's ASGI application: one factory, both faces over the same services."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hub.rest.errors import install_problem_handlers
+from hub.rest.router import router as rest_router
+from hub.runtime import HubRuntime, build_runtime
+from hub.settings import HubSettings
+from hub.soap.endpoints import router as soap_router
+
+
+def create_app(
+    settings: HubSettings | None = None, *, runtime: HubRuntime | None = None
+) -> FastAPI:
+    """Build the hub. Tests pass settings (or a ready runtime) instead of touching the environment."""
+    runtime = runtime or build_runtime(settings or HubSettings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
+    app = FastAPI(
+        title="ePhyto hub",
+        summary="IPPC ePhyto hub: SOAP IDeliveryService and a REST/JSON face over the same services",
+        version="1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.include_router(soap_router)
+    app.include_router(rest_router, prefix="/api/v1")
+    return app

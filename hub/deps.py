@@ -1,0 +1,65 @@
+"""Named dependency types, so endpoint signatures read as what they need."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.codelists.service import CodeListService
+from hub.database import unit_of_work
+from hub.envelopes.service import EnvelopeService
+from hub.identity.domain import AuthenticatedNppo
+from hub.identity.service import authenticate
+from hub.identity.tls import client_certificate_der
+from hub.nppos.service import NppoService
+from hub.runtime import HubRuntime
+
+
+def get_runtime(request: Request) -> HubRuntime:
+    runtime: HubRuntime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[HubRuntime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    # scope="function" below: the commit happens before the response is sent, so a client
+    # never sees success for a transaction that then fails to commit.
+    async with unit_of_work(runtime.sessionmaker) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_current_nppo(
+    request: Request, runtime: RuntimeDep, session: SessionDep
+) -> AuthenticatedNppo:
+    der = client_certificate_der(
+        request,
+        trusted_proxies=runtime.settings.trusted_proxies,
+        header_name=runtime.settings.client_cert_header,
+    )
+    return await authenticate(session, certificate_der=der)
+
+
+CurrentNppo = Annotated[AuthenticatedNppo, Depends(get_current_nppo)]
+
+
+def get_envelope_service(runtime: RuntimeDep) -> EnvelopeService:
+    return runtime.envelopes
+
+
+def get_nppo_service(runtime: RuntimeDep) -> NppoService:
+    return runtime.nppos
+
+
+def get_codelist_service(runtime: RuntimeDep) -> CodeListService:
+    return runtime.codelists
+
+
+EnvelopeServiceDep = Annotated[EnvelopeService, Depends(get_envelope_service)]
+NppoServiceDep = Annotated[NppoService, Depends(get_nppo_service)]
+CodeListServiceDep = Annotated[CodeListService, Depends(get_codelist_service)]

@@ -1,0 +1,780 @@
+"""The envelope lifecycle: submission, boxes, pulls, acknowledgements, tracking.
+
+Rules of the hub contract live here and nowhere else; the SOAP and REST faces only translate.
+Services never commit: the caller's unit of work does, so a refused or failed submission leaves
+nothing behind.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ephyto_core._errors import EphytoError
+from ephyto_core._safexml import XmlLimits, decode_content, parse_untrusted
+from ephyto_core._validation import Level, ValidationResult, Validator
+from hub.database import utcnow
+from hub.envelopes import repository
+from hub.envelopes.content import certificate_facts, is_acknowledgement, is_certificate
+from hub.envelopes.domain import (
+    AcknowledgementKind,
+    Envelope,
+    EnvelopeHeader,
+    EnvelopeKind,
+    Forwarding,
+    TrackingState,
+)
+from hub.envelopes.models import EnvelopeEvent, EnvelopeRecord
+from hub.errors import Conflict, DeliveryRefused, Forbidden, InvalidRequest, NotFound
+from hub.identity.domain import AuthenticatedNppo
+from hub.nppos import repository as nppo_repository
+from hub.nppos.domain import Direction, RuleType
+from hub.nppos.models import Nppo
+
+ISSUED = 70
+WITHDRAWN = 40
+CERTIFICATE_TYPES = frozenset({851, 657})
+HUB_ACTOR = "hub"
+
+_ACK_STATES = {
+    AcknowledgementKind.OK: TrackingState.DELIVERED,
+    AcknowledgementKind.WITH_WARNINGS: TrackingState.DELIVERED_WITH_WARNINGS,
+    AcknowledgementKind.FAILED: TrackingState.DELIVERED_NOT_READABLE,
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EnvelopeLimits:
+    max_content_bytes: int = 16 * 1024 * 1024
+    #: GetImportEnvelopeHeaders and GetUnderDeliveryEnvelope answer at most this many headers,
+    #: oldest first; the rest stay listed for the next call.
+    max_listed_headers: int = 10_000
+    #: PULLImportEnvelope returns at most this many envelopes / bytes per call, oldest first.
+    max_pulled_envelopes: int = 100
+    max_pulled_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HistoryEntry:
+    at: datetime
+    event: str
+    tracking_state: TrackingState | None
+    actor: str
+    detail: str | None
+
+
+def new_delivery_number() -> str:
+    return str(uuid.uuid4())
+
+
+class EnvelopeService:
+    def __init__(
+        self,
+        *,
+        validator: Validator,
+        acknowledgement_schema: etree.XMLSchema,
+        limits: EnvelopeLimits = EnvelopeLimits(),
+        accepted_statuses: frozenset[int] = frozenset({ISSUED, WITHDRAWN}),
+        clock: Callable[[], datetime] = utcnow,
+        number_factory: Callable[[], str] = new_delivery_number,
+    ) -> None:
+        self._validator = validator
+        self._acknowledgement_schema = acknowledgement_schema
+        self._limits = limits
+        self._xml_limits = XmlLimits(max_bytes=limits.max_content_bytes)
+        self._accepted_statuses = accepted_statuses
+        self._clock = clock
+        self._new_number = number_factory
+
+    # ---------------------------------------------------------------- submission
+
+    async def deliver(
+        self,
+        session: AsyncSession,
+        *,
+        caller: AuthenticatedNppo,
+        header: EnvelopeHeader,
+        content: str | bytes,
+        validate_first: bool,
+    ) -> EnvelopeHeader:
+        """Accept a certificate envelope into its destination box(es).
+
+        Raises `DeliveryRefused` (nothing stored) for header, rule and content errors, and
+        `Forbidden` when the caller may not send as `From`.
+        """
+        sender = await self._authorised_sender(session, caller=caller, header=header)
+        _check_header_fields(header, accepted_statuses=self._accepted_statuses)
+        destination = await self._destination(session, header.to_code)
+        _refuse_self_delivery(sender, destination)
+        await self._load_allowed(session, sender, destination, header)
+
+        data, root = self._decode_and_parse(content)
+        if not is_certificate(root):
+            raise DeliveryRefused(
+                "Content must be an rsm:SPSCertificate (urn:un:unece:uncefact:data:standard:"
+                f"SPSCertificate:17), found {root.tag}",
+                field="Content",
+            )
+        results = self._validator.validate(root)
+        if validate_first:
+            _refuse_on_severe(results)
+        facts = certificate_facts(root)
+        del root  # the tree is no longer needed; keep one copy of large contents in memory
+        _check_consistency(header, facts.certificate_number, facts.type_code, facts.status_code)
+
+        sha = hashlib.sha256(data).hexdigest()
+        duplicate = await repository.find_submission(
+            session,
+            kind=EnvelopeKind.CERTIFICATE.value,
+            from_code=header.from_code,
+            to_code=destination.code,
+            nppo_certificate_number=header.nppo_certificate_number,
+            certificate_status=header.certificate_status,
+            content_sha256=sha,
+        )
+        if duplicate is not None:
+            return await self._header_with_copies(session, duplicate)
+
+        if header.certificate_status == WITHDRAWN:
+            await self._withdraw_earlier(session, header=header, destination=destination)
+        box = await self._box_for(session, header=header, destination=destination)
+        cc_targets = await self._copy_targets(session, header=header, primary_box=box)
+
+        stored = await repository.store_content(session, sha256=sha, data=data)
+        now = self._clock()
+        original = self._new_record(
+            header=header,
+            to_code=destination.code,
+            box_code=box,
+            content_id=stored.id,
+            content_sha256=sha,
+            kind=EnvelopeKind.CERTIFICATE,
+            now=now,
+        )
+        original.replaces_certificate_number = facts.replaces_number
+        try:
+            async with session.begin_nested():
+                session.add(original)
+        except IntegrityError:
+            # The same submission committed concurrently: answer with that one.
+            duplicate = await repository.find_submission(
+                session,
+                kind=EnvelopeKind.CERTIFICATE.value,
+                from_code=header.from_code,
+                to_code=destination.code,
+                nppo_certificate_number=header.nppo_certificate_number,
+                certificate_status=header.certificate_status,
+                content_sha256=sha,
+            )
+            if duplicate is None:
+                raise
+            return await self._header_with_copies(session, duplicate)
+        warnings = sum(1 for r in results if r.level is not Level.INFO)
+        self._event(
+            session,
+            original,
+            "accepted",
+            actor=caller.code,
+            detail=f"box {box}; {warnings} validation finding(s)",
+            now=now,
+        )
+        if facts.replaces_number:
+            await self._mark_replaced(session, header=header, replacement=original)
+
+        for code, reason in cc_targets:
+            copy = self._new_record(
+                header=header,
+                to_code=destination.code,
+                box_code=code,
+                content_id=stored.id,
+                content_sha256=sha,
+                kind=EnvelopeKind.CERTIFICATE,
+                now=now,
+            )
+            copy.copy_reason = reason
+            copy.original_id = original.id
+            session.add(copy)
+            await session.flush()
+            self._event(session, copy, "accepted", actor=caller.code, detail=reason, now=now)
+        await session.flush()
+        return await self._header_with_copies(session, original)
+
+    async def deliver_country_response(
+        self,
+        session: AsyncSession,
+        *,
+        caller: AuthenticatedNppo,
+        header: EnvelopeHeader,
+        acknowledgement: str | bytes,
+    ) -> EnvelopeHeader:
+        """Carry an importer's SPSAcknowledgement back to the exporter's box."""
+        await self._authorised_sender(session, caller=caller, header=header)
+        if not header.nppo_certificate_number.strip():
+            raise DeliveryRefused("NPPOCertificateNumber is required", field="NPPOCertificateNumber")
+        destination = await self._destination(session, header.to_code)
+        data, root = self._decode_and_parse(acknowledgement, field="SPSAcknowledgement")
+        if not is_acknowledgement(root):
+            raise DeliveryRefused(
+                f"expected an SPSAcknowledgement element, found {root.tag}",
+                field="SPSAcknowledgement",
+            )
+        if not self._acknowledgement_schema.validate(root):
+            error = self._acknowledgement_schema.error_log.last_error
+            raise DeliveryRefused(
+                f"SPSAcknowledgement is not valid: {error.message} (line {error.line})",
+                field="SPSAcknowledgement",
+            )
+        answered = await repository.sent_certificates(
+            session,
+            from_code=destination.code,
+            to_code=header.from_code,
+            nppo_certificate_number=header.nppo_certificate_number,
+            certificate_status=header.certificate_status,
+        )
+        if not answered:
+            raise DeliveryRefused(
+                f"no certificate {header.nppo_certificate_number} (status "
+                f"{header.certificate_status}) was sent by {destination.code} to "
+                f"{header.from_code}; a country response must answer one",
+                field="NPPOCertificateNumber",
+            )
+        sha = hashlib.sha256(data).hexdigest()
+        duplicate = await repository.find_submission(
+            session,
+            kind=EnvelopeKind.COUNTRY_RESPONSE.value,
+            from_code=header.from_code,
+            to_code=destination.code,
+            nppo_certificate_number=header.nppo_certificate_number,
+            certificate_status=header.certificate_status,
+            content_sha256=sha,
+        )
+        if duplicate is not None:
+            return _to_header(duplicate)
+        stored = await repository.store_content(session, sha256=sha, data=data)
+        now = self._clock()
+        record = self._new_record(
+            header=header,
+            to_code=destination.code,
+            box_code=destination.code,
+            content_id=stored.id,
+            content_sha256=sha,
+            kind=EnvelopeKind.COUNTRY_RESPONSE,
+            now=now,
+        )
+        session.add(record)
+        await session.flush()
+        self._event(session, record, "accepted", actor=caller.code, detail="country response", now=now)
+        for certificate in answered:
+            self._event(
+                session,
+                certificate,
+                "country_response",
+                actor=caller.code,
+                detail=f"answered by {record.hub_delivery_number}",
+                now=now,
+            )
+        await session.flush()
+        return _to_header(record)
+
+    # ---------------------------------------------------------------- the receiver's box
+
+    async def waiting_headers(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, country_code: str | None
+    ) -> list[EnvelopeHeader]:
+        records = await repository.waiting_in_box(
+            session,
+            box_code=caller.code,
+            to_code=country_code.strip().upper() if country_code else None,
+            limit=self._limits.max_listed_headers,
+        )
+        return [_to_header(r) for r in records]
+
+    async def pull_one(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, delivery_number: str
+    ) -> Envelope:
+        record = await self._own_box_record(session, caller=caller, number=delivery_number)
+        return await self._pulled(session, record, caller=caller)
+
+    async def pull_all(self, session: AsyncSession, *, caller: AuthenticatedNppo) -> list[Envelope]:
+        records = await repository.waiting_in_box(
+            session, box_code=caller.code, to_code=None, limit=self._limits.max_pulled_envelopes
+        )
+        envelopes: list[Envelope] = []
+        total = 0
+        for record in records:
+            envelope = await self._pulled(session, record, caller=caller)
+            total += len(envelope.content)
+            envelopes.append(envelope)
+            if total >= self._limits.max_pulled_bytes:
+                break  # the rest stay listed for the next pull
+        return envelopes
+
+    async def acknowledge(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, delivery_number: str
+    ) -> EnvelopeHeader:
+        return await self._acknowledge(
+            session, caller=caller, number=delivery_number, kind=AcknowledgementKind.OK, message=None
+        )
+
+    async def acknowledge_with_warnings(
+        self,
+        session: AsyncSession,
+        *,
+        caller: AuthenticatedNppo,
+        delivery_number: str,
+        warning: str,
+    ) -> EnvelopeHeader:
+        if not warning.strip():
+            raise InvalidRequest("a warning message is required", field="warningMessage")
+        return await self._acknowledge(
+            session,
+            caller=caller,
+            number=delivery_number,
+            kind=AcknowledgementKind.WITH_WARNINGS,
+            message=warning,
+        )
+
+    async def acknowledge_failed(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, delivery_number: str, reason: str
+    ) -> EnvelopeHeader:
+        if not reason.strip():
+            raise InvalidRequest("the reason the envelope could not be read is required", field="message")
+        return await self._acknowledge(
+            session,
+            caller=caller,
+            number=delivery_number,
+            kind=AcknowledgementKind.FAILED,
+            message=reason,
+        )
+
+    async def report_tracking_update(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, header: EnvelopeHeader
+    ) -> EnvelopeHeader:
+        """SetTrackingInfoUpdate: a push receiver reports what became of a pushed envelope."""
+        if not header.hub_delivery_number:
+            raise InvalidRequest("hubDeliveryNumber is required", field="hubDeliveryNumber")
+        kinds = {
+            TrackingState.DELIVERED: AcknowledgementKind.OK,
+            TrackingState.DELIVERED_WITH_WARNINGS: AcknowledgementKind.WITH_WARNINGS,
+            TrackingState.DELIVERED_NOT_READABLE: AcknowledgementKind.FAILED,
+            TrackingState.FAILED_DELIVERY: AcknowledgementKind.FAILED,
+        }
+        if header.tracking_info not in kinds:
+            raise InvalidRequest(
+                "HUBTrackingInfo must be Delivered, DeliveredWithWarnings, DeliveredNotReadable "
+                "or FailedDelivery",
+                field="HUBTrackingInfo",
+            )
+        kind = kinds[header.tracking_info]
+        message = header.error_message or (
+            None if kind is AcknowledgementKind.OK else str(header.tracking_info)
+        )
+        return await self._acknowledge(
+            session, caller=caller, number=header.hub_delivery_number, kind=kind, message=message
+        )
+
+    # ---------------------------------------------------------------- the sender's view
+
+    async def tracking_info(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, delivery_number: str
+    ) -> EnvelopeHeader:
+        record = await repository.by_number(session, delivery_number.strip())
+        if record is None or record.from_code != caller.code:
+            # Unknown and not-yours look the same: the number space is not an oracle.
+            return EnvelopeHeader(
+                from_code=caller.code,
+                to_code="",
+                certificate_type=0,
+                certificate_status=0,
+                nppo_certificate_number="",
+                hub_delivery_number=delivery_number,
+                tracking_info=TrackingState.ENVELOPE_NOT_EXISTS,
+            )
+        return await self._header_with_copies(session, record)
+
+    async def under_delivery(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo
+    ) -> list[EnvelopeHeader]:
+        records = await repository.unfinished_from(
+            session, from_code=caller.code, limit=self._limits.max_listed_headers
+        )
+        return [_to_header(r) for r in records]
+
+    async def history(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, delivery_number: str
+    ) -> list[HistoryEntry]:
+        record = await repository.by_number(session, delivery_number.strip())
+        if record is None or caller.code not in (record.from_code, record.box_code):
+            raise NotFound(f"no envelope {delivery_number} visible to {caller.code}", field="hubDeliveryNumber")
+        return [
+            HistoryEntry(
+                at=e.at,
+                event=e.event,
+                tracking_state=TrackingState(e.tracking_state) if e.tracking_state else None,
+                actor=e.actor,
+                detail=e.detail,
+            )
+            for e in await repository.history(session, record.id)
+        ]
+
+    def validate_xml(self, xml: str | bytes) -> list[ValidationResult]:
+        return self._validator.validate(xml)
+
+    # ---------------------------------------------------------------- internals
+
+    async def _authorised_sender(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, header: EnvelopeHeader
+    ) -> Nppo:
+        from_code = header.from_code.strip().upper()
+        if not from_code:
+            raise DeliveryRefused("From is required", field="From")
+        if from_code != caller.code and not await self._delegates_sending(
+            session, caller=caller, header=header
+        ):
+            raise Forbidden(
+                f"From is {from_code} but the client certificate belongs to {caller.code}",
+                field="From",
+            )
+        sender = await nppo_repository.get_by_code(session, from_code)
+        if sender is None or not sender.active:
+            raise DeliveryRefused(f"sender {from_code} is not an active hub participant", field="From")
+        if not sender.can_send:
+            raise DeliveryRefused(f"{from_code} is not allowed to send through the hub", field="From")
+        return sender
+
+    async def _delegates_sending(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, header: EnvelopeHeader
+    ) -> bool:
+        """A DELEGATE channel with an OUT rule may send on behalf of the country it serves."""
+        if not caller.is_channel:
+            return False
+        rules = await nppo_repository.active_rules(
+            session,
+            rule_type=RuleType.DELEGATE.value,
+            country_code=header.from_code.strip().upper(),
+            direction=Direction.OUT.value,
+            certificate_type=header.certificate_type,
+            certificate_status=header.certificate_status,
+        )
+        return any(channel.code == caller.code for _rule, channel in rules)
+
+    async def _destination(self, session: AsyncSession, to_code: str) -> Nppo:
+        code = to_code.strip().upper()
+        if not code:
+            raise DeliveryRefused("To is required", field="To")
+        destination = await nppo_repository.get_by_code(session, code)
+        if destination is None or not destination.active:
+            raise DeliveryRefused(f"destination {code} is not registered on the hub", field="To")
+        if not destination.can_receive:
+            raise DeliveryRefused(f"destination {code} does not receive through the hub", field="To")
+        return destination
+
+    async def _load_allowed(
+        self, session: AsyncSession, sender: Nppo, destination: Nppo, header: EnvelopeHeader
+    ) -> None:
+        """Refuse (type, status) pairs that the sender may not send or the destination not receive."""
+        pair = (header.certificate_type, header.certificate_status)
+        for party, role in ((sender, "send"), (destination, "receive")):
+            await session.refresh(party, attribute_names=["allowed_documents"])
+            allowed = {
+                (d.certificate_type, d.certificate_status) for d in party.allowed_documents if d.active
+            }
+            if pair not in allowed:
+                raise DeliveryRefused(
+                    f"{party.code} is not registered to {role} certificate type "
+                    f"{pair[0]} with status {pair[1]}",
+                    field="CertificateType",
+                )
+
+    def _decode_and_parse(
+        self, content: str | bytes, *, field: str = "Content"
+    ) -> tuple[bytes, etree._Element]:
+        try:
+            data = decode_content(content, limits=self._xml_limits, field=field)
+            root = parse_untrusted(data, limits=self._xml_limits, field=field)
+        except EphytoError as exc:
+            raise DeliveryRefused(exc.message, field=exc.field or field) from exc
+        return data, root
+
+    async def _withdraw_earlier(
+        self, session: AsyncSession, *, header: EnvelopeHeader, destination: Nppo
+    ) -> None:
+        issued = await repository.sent_certificates(
+            session,
+            from_code=header.from_code,
+            to_code=destination.code,
+            nppo_certificate_number=header.nppo_certificate_number,
+            certificate_status=ISSUED,
+        )
+        if not issued:
+            raise DeliveryRefused(
+                f"no certificate {header.nppo_certificate_number} was issued by "
+                f"{header.from_code} to {destination.code}; there is nothing to withdraw",
+                field="NPPOCertificateNumber",
+            )
+
+    async def _mark_replaced(
+        self, session: AsyncSession, *, header: EnvelopeHeader, replacement: EnvelopeRecord
+    ) -> None:
+        assert replacement.replaces_certificate_number is not None
+        replaced = await repository.sent_certificates(
+            session,
+            from_code=header.from_code,
+            to_code=None,
+            nppo_certificate_number=replacement.replaces_certificate_number,
+            certificate_status=ISSUED,
+        )
+        for earlier in replaced:
+            if earlier.replaced_by is None:
+                earlier.replaced_by = replacement.hub_delivery_number
+                self._event(
+                    session,
+                    earlier,
+                    "replaced",
+                    actor=header.from_code,
+                    detail=f"replaced by {replacement.hub_delivery_number}",
+                    now=replacement.created_at,
+                )
+
+    async def _box_for(
+        self, session: AsyncSession, *, header: EnvelopeHeader, destination: Nppo
+    ) -> str:
+        """The destination's own box, or its delegate's when a DELEGATE INC rule applies."""
+        rules = await nppo_repository.active_rules(
+            session,
+            rule_type=RuleType.DELEGATE.value,
+            country_code=destination.code,
+            direction=Direction.INC.value,
+            certificate_type=header.certificate_type,
+            certificate_status=header.certificate_status,
+        )
+        return rules[0][1].code if rules else destination.code
+
+    async def _copy_targets(
+        self, session: AsyncSession, *, header: EnvelopeHeader, primary_box: str
+    ) -> list[tuple[str, str]]:
+        """(box, reason) for each copy: the sender's Forwardings, then FORWARD channel rules."""
+        targets: dict[str, str] = {}
+        for forwarding in header.forwardings:
+            code = forwarding.code.strip().upper()
+            target = await nppo_repository.get_by_code(session, code)
+            if target is None or not target.active or not target.can_receive:
+                raise DeliveryRefused(
+                    f"forwarding target {code or '(empty)'} is not registered to receive",
+                    field="Forwardings",
+                )
+            targets.setdefault(code, "forwarding")
+        for country, direction in (
+            (header.from_code.upper(), Direction.OUT),
+            (header.to_code.strip().upper(), Direction.INC),
+        ):
+            rules = await nppo_repository.active_rules(
+                session,
+                rule_type=RuleType.FORWARD.value,
+                country_code=country,
+                direction=direction.value,
+                certificate_type=header.certificate_type,
+                certificate_status=header.certificate_status,
+            )
+            for _rule, channel in rules:
+                if channel.can_receive:
+                    targets.setdefault(channel.code, "forward_rule")
+        targets.pop(primary_box, None)
+        return list(targets.items())
+
+    def _new_record(
+        self,
+        *,
+        header: EnvelopeHeader,
+        to_code: str,
+        box_code: str,
+        content_id: int,
+        content_sha256: str,
+        kind: EnvelopeKind,
+        now: datetime,
+    ) -> EnvelopeRecord:
+        return EnvelopeRecord(
+            hub_delivery_number=self._new_number(),
+            kind=kind.value,
+            from_code=header.from_code.strip().upper(),
+            to_code=to_code,
+            box_code=box_code,
+            certificate_type=header.certificate_type,
+            certificate_status=header.certificate_status,
+            nppo_certificate_number=header.nppo_certificate_number.strip(),
+            tracking_state=TrackingState.PENDING_DELIVERY.value,
+            content_id=content_id,
+            content_sha256=content_sha256,
+            pull_count=0,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def _event(
+        self,
+        session: AsyncSession,
+        record: EnvelopeRecord,
+        event: str,
+        *,
+        actor: str,
+        detail: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        session.add(
+            EnvelopeEvent(
+                envelope_id=record.id,
+                at=now or self._clock(),
+                event=event,
+                tracking_state=record.tracking_state,
+                actor=actor,
+                detail=detail,
+            )
+        )
+
+    async def _own_box_record(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, number: str, lock: bool = False
+    ) -> EnvelopeRecord:
+        number = number.strip()
+        if not number:
+            raise InvalidRequest("hubTrackingNumber is required", field="hubTrackingNumber")
+        record = await (
+            repository.by_number_for_update(session, number)
+            if lock
+            else repository.by_number(session, number)
+        )
+        if record is None or record.box_code != caller.code:
+            raise NotFound(
+                f"no envelope {number} in the box of {caller.code}", field="hubTrackingNumber"
+            )
+        return record
+
+    async def _pulled(
+        self, session: AsyncSession, record: EnvelopeRecord, *, caller: AuthenticatedNppo
+    ) -> Envelope:
+        record.pull_count += 1
+        self._event(session, record, "pulled", actor=caller.code)
+        content = await repository.content_bytes(session, record.content_id)
+        return Envelope(header=_to_header(record), content=content, kind=EnvelopeKind(record.kind))
+
+    async def _acknowledge(
+        self,
+        session: AsyncSession,
+        *,
+        caller: AuthenticatedNppo,
+        number: str,
+        kind: AcknowledgementKind,
+        message: str | None,
+    ) -> EnvelopeHeader:
+        record = await self._own_box_record(session, caller=caller, number=number, lock=True)
+        target = _ACK_STATES[kind]
+        current = TrackingState(record.tracking_state)
+        if current is target and record.error_message == message:
+            return _to_header(record)  # a replayed acknowledgement changes nothing
+        if current is not TrackingState.PENDING_DELIVERY:
+            raise Conflict(
+                f"envelope {record.hub_delivery_number} is already {current.value}; "
+                "an acknowledgement cannot change a final state",
+                field="hubTrackingNumber",
+            )
+        now = self._clock()
+        record.tracking_state = target.value
+        record.error_message = message
+        record.updated_at = now
+        record.finished_at = now
+        self._event(session, record, f"acknowledged_{kind.value}", actor=caller.code, detail=message, now=now)
+        await session.flush()
+        return _to_header(record)
+
+    async def _header_with_copies(
+        self, session: AsyncSession, record: EnvelopeRecord
+    ) -> EnvelopeHeader:
+        copies = await repository.copies_of(session, record.id)
+        forwardings = tuple(
+            Forwarding(code=c.box_code, hub_delivery_number=c.hub_delivery_number)
+            for c in copies
+            if c.copy_reason == "forwarding"
+        )
+        return _to_header(record, forwardings=forwardings)
+
+
+def _to_header(
+    record: EnvelopeRecord, *, forwardings: Sequence[Forwarding] = ()
+) -> EnvelopeHeader:
+    return EnvelopeHeader(
+        from_code=record.from_code,
+        to_code=record.to_code,
+        certificate_type=record.certificate_type,
+        certificate_status=record.certificate_status,
+        nppo_certificate_number=record.nppo_certificate_number,
+        hub_delivery_number=record.hub_delivery_number,
+        tracking_info=TrackingState(record.tracking_state),
+        error_message=record.error_message,
+        forwardings=tuple(forwardings),
+    )
+
+
+def _check_header_fields(header: EnvelopeHeader, *, accepted_statuses: frozenset[int]) -> None:
+    number = header.nppo_certificate_number.strip()
+    if not number:
+        raise DeliveryRefused("NPPOCertificateNumber is required", field="NPPOCertificateNumber")
+    if len(number) > 200:
+        raise DeliveryRefused(
+            "NPPOCertificateNumber is longer than 200 characters", field="NPPOCertificateNumber"
+        )
+    if header.certificate_type not in CERTIFICATE_TYPES:
+        raise DeliveryRefused(
+            f"CertificateType {header.certificate_type} is not 851 (phytosanitary) "
+            "or 657 (re-export)",
+            field="CertificateType",
+        )
+    if header.certificate_status not in accepted_statuses:
+        allowed = ", ".join(str(s) for s in sorted(accepted_statuses))
+        raise DeliveryRefused(
+            f"CertificateStatus {header.certificate_status} is not accepted (accepted: {allowed})",
+            field="CertificateStatus",
+        )
+
+
+def _refuse_self_delivery(sender: Nppo, destination: Nppo) -> None:
+    if sender.code == destination.code:
+        raise DeliveryRefused("From and To are the same NPPO", field="To")
+
+
+def _check_consistency(
+    header: EnvelopeHeader, number: str | None, type_code: str | None, status_code: str | None
+) -> None:
+    """The header routes the envelope; it must say what the certificate inside says."""
+    if number is not None and number != header.nppo_certificate_number.strip():
+        raise DeliveryRefused(
+            f"NPPOCertificateNumber {header.nppo_certificate_number!r} differs from the "
+            f"certificate's ID {number!r}",
+            field="NPPOCertificateNumber",
+        )
+    if type_code is not None and type_code != str(header.certificate_type):
+        raise DeliveryRefused(
+            f"CertificateType {header.certificate_type} differs from the certificate's "
+            f"TypeCode {type_code}",
+            field="CertificateType",
+        )
+    if status_code is not None and status_code != str(header.certificate_status):
+        raise DeliveryRefused(
+            f"CertificateStatus {header.certificate_status} differs from the certificate's "
+            f"StatusCode {status_code}",
+            field="CertificateStatus",
+        )
+
+
+def _refuse_on_severe(results: Sequence[ValidationResult]) -> None:
+    severe = [r for r in results if r.level is Level.SEVERE]
+    if not severe:
+        return
+    shown = "; ".join(f"[{r.area}] {r.field}: {r.msg}" for r in severe[:5])
+    more = f" (and {len(severe) - 5} more)" if len(severe) > 5 else ""
+    raise DeliveryRefused(
+        f"validation found {len(severe)} SEVERE problem(s): {shown}{more}", field=severe[0].field
+    )

@@ -1,0 +1,54 @@
+"""Everything a running hub holds: built once from settings, shared by both faces and the CLI."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ephyto_core._codelists import CodeLists
+from ephyto_core._schemas import SchemaSet, load_schema_set
+from ephyto_core._validation import Validator
+from hub.codelists.service import CodeListService
+from hub.database import create_engine, create_sessionmaker
+from hub.envelopes.service import EnvelopeLimits, EnvelopeService
+from hub.nppos.service import NppoService
+from hub.settings import HubSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class HubRuntime:
+    settings: HubSettings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    schemas: SchemaSet
+    validator: Validator
+    envelopes: EnvelopeService
+    nppos: NppoService
+    codelists: CodeListService
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_runtime(settings: HubSettings) -> HubRuntime:
+    """Compile schemas, load code lists, and create (not connect) the database engine."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.sqlalchemy_url)
+    schemas = load_schema_set()
+    code_lists = CodeLists.load()
+    validator = Validator(schemas=schemas, code_lists=code_lists)
+    codelists = CodeListService(code_lists=code_lists)
+    return HubRuntime(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        schemas=schemas,
+        validator=validator,
+        envelopes=EnvelopeService(
+            validator=validator,
+            acknowledgement_schema=schemas.acknowledgement,
+            limits=EnvelopeLimits(max_content_bytes=settings.max_content_bytes),
+            accepted_statuses=frozenset(settings.accepted_certificate_statuses),
+        ),
+        nppos=NppoService(names=codelists.name_of),
+        codelists=codelists,
+    )

@@ -1,0 +1,86 @@
+"""Hub settings, read from `EPHYTO_*` environment variables (or passed in by tests).
+
+Nothing here connects to anything: the app factory builds engines and brokers from these values.
+"""
+
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path.home() / ".ephyto"
+
+
+def async_database_url(url: str) -> str:
+    """Accept the plain URLs people write and pick the async driver we ship.
+
+    `postgresql://user@host/db` -> `postgresql+asyncpg://...`; `sqlite:///path` ->
+    `sqlite+aiosqlite:///path`. A URL that already names a driver is kept as it is.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"not a database URL: {url!r}")
+    if scheme in ("postgresql", "postgres"):
+        return f"postgresql+asyncpg://{rest}"
+    if scheme == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    return url
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EPHYTO_", extra="ignore")
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    #: Empty means the embedded default: SQLite in `data_dir/hub.db`.
+    database_url: str = ""
+    #: Empty means the in-process broker (routing issue); an `amqp://` URL means RabbitMQ.
+    broker_url: str = ""
+    #: The address national systems use; it goes into the WSDL we serve.
+    public_url: str = "https://127.0.0.1:8443"
+    environment: str = "development"
+
+    # Limits on what one request may carry. 16 MiB fits real certificates with several
+    # scanned attachments (the richest public sample is 216 KB) with a wide margin.
+    max_request_bytes: int = 24 * 1024 * 1024
+    max_content_bytes: int = 16 * 1024 * 1024
+
+    # Transport identity.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    #: Addresses of TLS-terminating proxies allowed to pass the client certificate in a header.
+    trusted_proxies: list[IPv4Network | IPv6Network] = Field(default_factory=list)
+    client_cert_header: str = "X-Client-Cert"
+
+    #: Certificate statuses the hub accepts (70 issued, 40 withdrawn, ...): configurable
+    #: because the full IPPC list is not public.
+    accepted_certificate_statuses: list[int] = Field(default_factory=lambda: [70, 40])
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [ip_network(part.strip()) for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "HubSettings":
+        if self.environment == "production":
+            if not self.database_url:
+                raise ValueError("EPHYTO_DATABASE_URL must be set in production (no SQLite)")
+            if self.tls_cert is None and not self.trusted_proxies:
+                raise ValueError(
+                    "production needs EPHYTO_TLS_CERT/KEY/CLIENT_CA or EPHYTO_TRUSTED_PROXIES"
+                )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return async_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{self.data_dir / 'hub.db'}"
+
+    @property
+    def soap_path(self) -> str:
+        return "/hub/DeliveryService"
