@@ -12,9 +12,11 @@ def cli() -> None:
 def _register() -> None:
     # Imported here, not at module top, so `ephyto --help` stays fast and each area's heavy
     # imports load only when its command runs.
+    from ephyto_cli.certs import certs
     from ephyto_cli.validate import validate
 
     cli.add_command(validate)
+    cli.add_command(certs)
 
 
 _register()
