@@ -21,7 +21,7 @@ class EphytoError(Exception):
 
 
 class UnsafeXmlError(EphytoError):
-    """The input is not XML we are willing to parse (DTD, entities, too big, too deep, bad bytes)."""
+    """The input is not XML we are willing to parse (DTD, entities, too big or deep, bad bytes)."""
 
     code = "unsafe_xml"
 
@@ -36,3 +36,16 @@ class ContentDecodingError(EphytoError):
     """An envelope ``Content`` could not be decoded (bad base64, bad encoding, empty)."""
 
     code = "content_decoding"
+
+
+class CodeListError(EphytoError):
+    """A code-list data file is missing or malformed. Raised while loading, never by a lookup."""
+
+    code = "code_list"
+
+    def __init__(self, reason: str, *, path: str, line: int | None = None) -> None:
+        where = path if line is None else f"{path}, line {line}"
+        super().__init__(f"{where}: {reason}")
+        self.reason = reason
+        self.path = path
+        self.line = line
