@@ -289,6 +289,10 @@ def _sample_codes(root: etree._Element) -> set[tuple[str, str]]:
             for c in document
             if etree.QName(c).localname == "TypeCode"
         }
+    for note in (e for e in root.iter() if etree.QName(e).localname.endswith("SPSNote")):
+        subject, content = ((c.text or "").strip() for c in list(note)[:2])
+        if subject in ("SPSFL", "ADRP", "RPCST"):  # notes whose content is a statement code
+            found.add(("statements", content))
     for characteristic in (
         e for e in root.iter() if etree.QName(e).localname == "ApplicableSPSProcessCharacteristic"
     ):
@@ -299,21 +303,30 @@ def _sample_codes(root: etree._Element) -> set[tuple[str, str]]:
     return found
 
 
+def _parse(path: Path) -> etree._Element:
+    return etree.parse(
+        str(path), etree.XMLParser(resolve_entities=False, no_network=True)
+    ).getroot()
+
+
 def test_every_code_in_the_public_sample_certificate_is_known(
     lists: CodeLists, conformance_dir: Path
 ) -> None:
-    sample = conformance_dir / "hub-wsdl-2024/SPSCertificateContent.sample.xml"
-    root = etree.parse(
-        str(sample), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-    ).getroot()
-    used = _sample_codes(root)
-    assert ("units", "KGM") in used and ("note_subjects", "RPCAI") in used  # the scan works
+    used = _sample_codes(_parse(conformance_dir / "hub-wsdl-2024/SPSCertificateContent.sample.xml"))
+    assert {("units", "KGM"), ("note_subjects", "RPCAI"), ("statements", "5")} <= used  # scan works
     unknown = {(name, code) for name, code in used if code not in lists[name].codes()}
     assert unknown == SAMPLE_GAPS
 
 
+def test_every_code_in_the_bundled_example_certificate_is_known(lists: CodeLists) -> None:
+    example = codelists_dir().parent / "examples" / "phyto-851.xml"
+    used = _sample_codes(_parse(example))
+    assert ("certificate_types", "851") in used
+    assert {(name, code) for name, code in used if code not in lists[name].codes()} == set()
+
+
 def test_statement_codes_in_the_sample_fit_the_notes_that_carry_them(lists: CodeLists) -> None:
-    # The sample (an 851) cites statement 5 in SPSFL, 4 in ADRP and 3 in RPCST.
+    # The public sample (an 851) cites statement 5 in SPSFL, 4 in ADRP and 3 in RPCST.
     assert lists.statements.get("5").extra["doc_type_only"] in ("0", "851")  # type: ignore[union-attr]
     assert lists.statements.get("3").extra["doc_type_only"] == "657"  # type: ignore[union-attr]
     assert "4" in lists.statements
