@@ -33,6 +33,7 @@ _EKU_NAMES = {
     ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
     ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
     ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
+    _pki.DOCUMENT_SIGNING: "documentSigning",
 }
 
 

@@ -7,11 +7,14 @@ What it issues, and why each profile looks the way it does:
 - **Hub TLS server**: ``serverAuth``; SAN ``DNS:localhost`` + ``IP:127.0.0.1`` + the names asked
   for (each one an IP SAN when it parses as an address, else a DNS SAN).
 - **Hub seal**: what the hub signs accepted envelopes and receipts with. ``digitalSignature`` and
-  ``nonRepudiation`` (``contentCommitment``), no EKU at all, so it cannot serve TLS.
+  ``nonRepudiation`` (``contentCommitment``), and the EKU ``documentSigning`` (RFC 9336) only:
+  a certificate without any EKU would be good for every purpose, TLS included; this one is not.
 - **NPPO client**: ``clientAuth``; subject ``CN=NPPO AA client, O=<name>, C=AA`` (``C`` only when
   the code is a two-letter country code; channels have longer codes) and the NPPO code in the
   subject ``serialNumber`` attribute, readable back with :func:`nppo_code_of`.
-- **NPPO content signing**: like the seal, for an NPPO signing its certificates' XML.
+- **NPPO content signing**: like the seal, for an NPPO signing its certificates' XML. XMLDSig
+  verifiers (signxml, xmlsec1, .NET ``SignedXml``, Java) do not ask for a particular EKU, so
+  ``documentSigning`` restricts TLS use without hurting signature checks.
 
 Every leaf carries ``BasicConstraints(ca=False)``, SKI and an AKI that names the CA's key, so the
 chains pass strict checkers (OpenSSL's ``X509_STRICT``, ``cryptography``'s WebPKI verifier, which
@@ -48,6 +51,7 @@ from ephyto_core._errors import EphytoError
 __all__ = [
     "DEFAULT_CA_DAYS",
     "DEFAULT_LEAF_DAYS",
+    "DOCUMENT_SIGNING",
     "CertificateFormatError",
     "IssuedCertificate",
     "KeyAlgorithm",
@@ -68,6 +72,9 @@ __all__ = [
 
 KeyAlgorithm = Literal["ec-p256", "rsa-3072"]
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+# id-kp-documentSigning, RFC 9336 (no constant in cryptography yet).
+DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 
 # Backdate the default start a little: a peer whose clock runs a few minutes behind ours would
 # otherwise refuse a certificate issued "just now" as not yet valid.
@@ -205,7 +212,7 @@ def issue_seal_certificate(
         key=_generate_key(key_algorithm),
         subject=_name(common_name=common_name, organization=organization),
         key_usage=_key_usage(digital_signature=True, content_commitment=True),
-        extended_key_usage=None,
+        extended_key_usage=[DOCUMENT_SIGNING],
         subject_alt_names=None,
         validity=_validity(not_before, not_after, days),
     )
@@ -251,7 +258,7 @@ def issue_signing_certificate(
         key=_generate_key(key_algorithm),
         subject=_nppo_name(code, nppo_name, role="signing"),
         key_usage=_key_usage(digital_signature=True, content_commitment=True),
-        extended_key_usage=None,
+        extended_key_usage=[DOCUMENT_SIGNING],
         subject_alt_names=None,
         validity=_validity(not_before, not_after, days),
     )
@@ -353,7 +360,7 @@ def _issue_leaf(
     key: PrivateKey,
     subject: x509.Name,
     key_usage: x509.KeyUsage,
-    extended_key_usage: list[x509.ObjectIdentifier] | None,
+    extended_key_usage: list[x509.ObjectIdentifier],
     subject_alt_names: x509.SubjectAlternativeName | None,
     validity: tuple[datetime, datetime],
 ) -> IssuedCertificate:
@@ -370,9 +377,8 @@ def _issue_leaf(
         .add_extension(key_usage, critical=True)
         .add_extension(_subject_key_identifier(key), critical=False)
         .add_extension(_authority_key_identifier(ca.certificate), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(extended_key_usage), critical=False)
     )
-    if extended_key_usage:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(extended_key_usage), critical=False)
     if subject_alt_names is not None:
         builder = builder.add_extension(subject_alt_names, critical=False)
     certificate = builder.sign(ca.private_key, hashes.SHA256())
