@@ -123,10 +123,16 @@ def notes_about(notes: Iterable[Note], subject: str) -> tuple[Note, ...]:
 # --- trade-line level ----------------------------------------------------------------------------
 
 
-def packaging_note(text: str, *, language: str | None = None) -> LineNote:
+def packaging_note(*texts: str | Text) -> LineNote:
     """``OPTND``: packaging as free text, the alternative to ``PhysicalSPSPackage`` (one or the
-    other on a line)."""
-    return _line_note(LineNoteSubject.PACKAGING_FREE_TEXT, text, language)
+    other on a line). One note per line: give each language version as a :class:`Text`; a plain
+    string carries no ``languageID``."""
+    if not texts:
+        raise ValueError("an OPTND packaging note needs at least one text")
+    return LineNote(
+        subject=LineNoteSubject.PACKAGING_FREE_TEXT.value,
+        contents=tuple(t if isinstance(t, Text) else Text(value=t) for t in texts),
+    )
 
 
 def other_quantity(value: str, unit: str) -> tuple[LineNote, LineNote]:

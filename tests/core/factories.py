@@ -1,9 +1,10 @@
 """Certificate factories: plain functions with keyword-only overrides, deterministic per ``seed``.
 
-Used by the tests and by the benchmark to produce corpora. The data are realistic in shape (ISO
-3166 countries, UN/LOCODE ports, Rec 19 modes, Rec 20 units, Rec 21 package types, HS codes and
-botanical names); the IPPC treatment-type codes and Codex pesticide codes are illustrative, the
-authoritative lists come from the hub's ``GetTreatmentTypes`` / ``GetPesticides``.
+Used by the tests and by the benchmark to produce corpora. The data are realistic (ISO 3166
+countries, UN/LOCODE ports, Rec 19 modes, Rec 20 units, Rec 21 package types, HS codes, botanical
+names) and every coded value (statements, treatment types, pesticides, product descriptions,
+conditions, package types, units) is one the bundled code lists in ``schemas/codelists`` know,
+so the hub's validator finds nothing to report on them.
 
 Sizes of the built XML (checked by ``test_certificate_roundtrip``): :func:`make_small` ~5 KB,
 :func:`make_typical` ~40 KB, :func:`make_large` ~400 KB.
@@ -55,6 +56,7 @@ from ephyto_core.certificate import (
     other_quantity,
     packaging_note,
     reexport_notes,
+    statement,
     treatment,
     withdrawal_of,
 )
@@ -147,90 +149,99 @@ class _Commodity(NamedTuple):
     common: dict[str, str]
     description: dict[str, str]
     hs: str
-    product_class: str  # IPPC product description (IPPCPCVP)
-    condition: str  # IPPC commodity condition (IPPCPCC)
+    product_class: tuple[str, str]  # IPPC product description (IPPCPCVP): code, English name
+    condition: tuple[str, str]  # IPPC commodity condition (IPPCPCC): code, English name
     use: dict[str, str]
     package_type: str  # Rec 21
     by_volume: bool = False
 
 
+_FRUITS: Final = ("FRUITS", "Fruits")
+_FRESH: Final = ("FRESH", "Fresh")
+_DRIED: Final = ("DRIED", "Dried")
 _CONSUMPTION: Final = {"en": "Consumption", "es": "Consumo", "fr": "Consommation"}
 _PLANTING: Final = {"en": "Planting", "es": "Plantación", "fr": "Plantation"}
 _PROCESSING: Final = {"en": "Processing", "es": "Procesamiento", "fr": "Transformation"}
-_DECORATION: Final = {"en": "Decoration", "es": "Decoración", "fr": "Décoration"}
+_DECORATIVE: Final = {"en": "Decorative use", "es": "Uso decorativo", "fr": "Usage décoratif"}
 
 COMMODITIES: Final[tuple[_Commodity, ...]] = (
     _Commodity(
         "Malus domestica", {"en": "Apple", "es": "Manzana", "fr": "Pomme"},
         {"en": "Fresh apples", "es": "Manzanas frescas", "fr": "Pommes fraîches"},
-        "080810", "Fruit", "Fresh", _CONSUMPTION, "CT",
+        "080810", _FRUITS, _FRESH, _CONSUMPTION, "CT",
     ),
     _Commodity(
         "Vitis vinifera", {"en": "Table grape", "es": "Uva de mesa", "fr": "Raisin de table"},
         {"en": "Fresh table grapes", "es": "Uvas de mesa frescas", "fr": "Raisins de table frais"},
-        "080610", "Fruit", "Fresh", _CONSUMPTION, "BX",
+        "080610", _FRUITS, _FRESH, _CONSUMPTION, "BX",
     ),
     _Commodity(
         "Citrus sinensis", {"en": "Sweet orange", "es": "Naranja", "fr": "Orange douce"},
         {"en": "Fresh oranges", "es": "Naranjas frescas", "fr": "Oranges fraîches"},
-        "080510", "Fruit", "Fresh", _CONSUMPTION, "CT",
+        "080510", _FRUITS, _FRESH, _CONSUMPTION, "CT",
     ),
     _Commodity(
         "Persea americana", {"en": "Avocado", "es": "Aguacate", "fr": "Avocat"},
         {"en": "Fresh avocados", "es": "Aguacates frescos", "fr": "Avocats frais"},
-        "080440", "Fruit", "Fresh", _CONSUMPTION, "BX",
+        "080440", _FRUITS, _FRESH, _CONSUMPTION, "BX",
     ),
     _Commodity(
         "Rosa", {"en": "Rose", "es": "Rosa", "fr": "Rose"},
         {"en": "Cut roses", "es": "Rosas cortadas", "fr": "Roses coupées"},
-        "060311", "Cut flowers and branches", "Fresh", _DECORATION, "BX",
+        "060311", ("CUT_FLOWERS", "Cut flowers and branches"), _FRESH, _DECORATIVE, "BX",
     ),
     _Commodity(
         "Actinidia chinensis var. deliciosa", {"en": "Kiwifruit", "es": "Kiwi", "fr": "Kiwi"},
         {"en": "Fresh kiwifruit", "es": "Kiwis frescos", "fr": "Kiwis frais"},
-        "081050", "Fruit", "Fresh", _CONSUMPTION, "CT",
+        "081050", _FRUITS, _FRESH, _CONSUMPTION, "CT",
     ),
     _Commodity(
         "Solanum tuberosum", {"en": "Potato", "es": "Papa", "fr": "Pomme de terre"},
         {"en": "Seed potatoes", "es": "Papas para siembra", "fr": "Plants de pommes de terre"},
-        "070110", "Bulbs and tubers", "Fresh", _PLANTING, "BG",
+        "070110", ("BULBS_TUBERS", "Bulbs, tubers and rhizomes"), _FRESH, _PLANTING, "BG",
     ),
     _Commodity(
         "Zea mays", {"en": "Maize", "es": "Maíz", "fr": "Maïs"},
         {"en": "Maize seed for sowing", "es": "Semilla de maíz", "fr": "Semences de maïs"},
-        "100510", "Seeds", "Dried", _PLANTING, "BG",
+        "100510", ("SEEDS", "Seeds"), _DRIED, _PLANTING, "BG",
     ),
     _Commodity(
         "Coffea arabica", {"en": "Coffee", "es": "Café", "fr": "Café"},
         {"en": "Green coffee beans", "es": "Café verde en grano", "fr": "Café vert en grains"},
-        "090111", "Grain", "Dried", _PROCESSING, "BG",
+        "090111", ("COFFEE", "Coffee beans"), _DRIED, _PROCESSING, "BG",
     ),
     _Commodity(
         "Vaccinium corymbosum", {"en": "Blueberry", "es": "Arándano", "fr": "Myrtille"},
         {"en": "Fresh blueberries", "es": "Arándanos frescos", "fr": "Myrtilles fraîches"},
-        "081040", "Fruit", "Fresh", _CONSUMPTION, "CT",
+        "081040", _FRUITS, _FRESH, _CONSUMPTION, "CT",
     ),
     _Commodity(
         "Mangifera indica", {"en": "Mango", "es": "Mango", "fr": "Mangue"},
         {"en": "Fresh mangoes", "es": "Mangos frescos", "fr": "Mangues fraîches"},
-        "080450", "Fruit", "Fresh", _CONSUMPTION, "BX",
+        "080450", _FRUITS, _FRESH, _CONSUMPTION, "BX",
     ),
     _Commodity(
         "Allium cepa", {"en": "Onion", "es": "Cebolla", "fr": "Oignon"},
         {"en": "Dry onions", "es": "Cebollas secas", "fr": "Oignons secs"},
-        "070310", "Vegetables", "Dried", _CONSUMPTION, "SA",
+        "070310", ("VEGETABLES", "Vegetables"), _DRIED, _CONSUMPTION, "SA",
     ),
     _Commodity(
         "Pinus radiata", {"en": "Radiata pine", "es": "Pino insigne", "fr": "Pin de Monterey"},
         {"en": "Sawn timber", "es": "Madera aserrada", "fr": "Bois scié"},
-        "440711", "Wood", "Kiln dried", _PROCESSING, "PK", True,
+        "440711", ("SAWN_WOOD", "Sawn wood"), ("KILN_DRIED", "Kiln-dried"), _PROCESSING, "PK", True,
     ),
     _Commodity(
         "Triticum aestivum", {"en": "Wheat", "es": "Trigo", "fr": "Blé"},
         {"en": "Wheat grain", "es": "Trigo en grano", "fr": "Blé en grains"},
-        "100199", "Grain", "Dried", _PROCESSING, "VR", True,
+        "100199", ("GRAIN", "Grain"), _DRIED, _PROCESSING, "VR", True,
     ),
 )  # fmt: skip
+
+# Statement codes (SPSFL, ADRP, RPCST) of schemas/codelists/statements.csv.
+_EXPORT_STATEMENT: Final = "1"  # the ISPM 12 certifying statement, 851 only
+_REEXPORT_STATEMENT: Final = "3"  # the ISPM 12 re-export statement, 657 only
+_REPLACEMENT_STATEMENT: Final = "4"  # "replaces and cancels the certificate…"
+_ELECTRONIC_STATEMENT: Final = "5"  # "an electronic phytosanitary certificate…"
 
 _PESTS: Final = (
     "Ceratitis capitata",
@@ -272,15 +283,15 @@ class _Treatment(NamedTuple):
     duration: Measure
 
 
-# Illustrative IPPC treatment types and Codex pesticide codes (see the module docstring).
+# Treatment types and pesticide codes as in the bundled code lists (schemas/codelists).
 _TREATMENTS: Final = (
-    _Treatment("CHT", "FUM", ("52",), Measure(value=Decimal("21"), unit_code="CEL"), None,
+    _Treatment("CHT", "FUM", ("L01",), Measure(value=Decimal("21"), unit_code="CEL"), None,
                Measure(value=Decimal("24"), unit_code="HUR")),
     _Treatment("CHT", "DIP", ("110", "65"), None, Measure(value=Decimal("0.1"), unit_code="P1"),
                Measure(value=Decimal("2"), unit_code="MIN")),
-    _Treatment("PHT", "COLD", (), Measure(value=Decimal("1.1"), unit_code="CEL"), None,
+    _Treatment("PHT", "CLD", (), Measure(value=Decimal("1.1"), unit_code="CEL"), None,
                Measure(value=Decimal("384"), unit_code="HUR")),
-    _Treatment("PHT", "HEAT", (), Measure(value=Decimal("56"), unit_code="CEL"), None,
+    _Treatment("PHT", "HTT", (), Measure(value=Decimal("56"), unit_code="CEL"), None,
                Measure(value=Decimal("30"), unit_code="MIN")),
 )  # fmt: skip
 
@@ -316,7 +327,7 @@ def make_attachment(
 def make_treatment(
     *, seed: int = 0, start: datetime, languages: Languages = ("en",)
 ) -> AppliedProcess:
-    """A treatment from the illustrative set, with a ``TTFT`` free text in each language."""
+    """A treatment from a small realistic set, with a ``TTFT`` free text in each language."""
     rng = random.Random(seed)
     spec = rng.choice(_TREATMENTS)
     end = start + (
@@ -377,10 +388,13 @@ def make_trade_line(
     pallets = max(1, count // 60)
     notes: list[LineNote] = []
     if free_text_packaging:
-        notes.extend(
-            packaging_note(_PACKAGING_TEXT[lang].format(n=count, p=pallets), language=lang)
-            for lang in languages
-            if lang in _PACKAGING_TEXT
+        notes.append(
+            packaging_note(
+                *(
+                    Text(value=_PACKAGING_TEXT[lang].format(n=count, p=pallets), language=lang)
+                    for lang in languages
+                )
+            )
         )
         packages: tuple[Package, ...] = ()
     else:
@@ -428,10 +442,13 @@ def make_trade_line(
             ),
             Classification(
                 system_name="IPPCPCVP",
-                class_names=(Text(value=commodity.product_class, language="en"),),
+                class_code=commodity.product_class[0],
+                class_names=(Text(value=commodity.product_class[1], language="en"),),
             ),
             Classification(
-                system_name="IPPCPCC", class_names=(Text(value=commodity.condition, language="en"),)
+                system_name="IPPCPCC",
+                class_code=commodity.condition[0],
+                class_names=(Text(value=commodity.condition[1], language="en"),),
             ),
         ),
         packages=packages,
@@ -471,6 +488,9 @@ def make_certificate(
     """A complete, hub-valid certificate. ``attachments_kb`` is the total raw size of the
     attachments (split over ``n_attachments`` files); ``replacement_of`` is the number of the
     certificate this one replaces. A 657 gets re-export (``RPC*``) notes on every line."""
+    unsupported = set(languages) - set(_DECLARATION)
+    if unsupported or not languages:
+        raise ValueError(f"languages must be among {sorted(_DECLARATION)}, got {languages!r}")
     rng = random.Random(seed)
     codes = sorted(COUNTRIES)
     exporter = exporter or rng.choice(codes)
@@ -504,6 +524,7 @@ def make_certificate(
                 new_containers=rng.random() < 0.3,
                 based_on_original_certificate=True,
                 additional_inspection=rng.random() < 0.5,
+                statement=_REEXPORT_STATEMENT,
             )
         )
     lines = tuple(
@@ -520,7 +541,9 @@ def make_certificate(
         for i in range(1, n_lines + 1)
     )
 
-    notes: list[Note] = []
+    notes: list[Note] = [statement(_REEXPORT_STATEMENT if reexport else _EXPORT_STATEMENT)]
+    if rng.random() < 0.5:
+        notes.append(statement(_ELECTRONIC_STATEMENT))
     pest = rng.choice(_PESTS)
     notes.extend(
         additional_declaration(_DECLARATION[lang].format(pest=pest), language=lang)
@@ -617,6 +640,7 @@ def make_certificate(
                 replaced_number=replacement_of,
                 replaced_date=issued - timedelta(days=2),
                 reason=Text(value=reason[languages[0]], language=languages[0]),
+                statement=_REPLACEMENT_STATEMENT,
             ),
         )
     return cert
