@@ -1,0 +1,498 @@
+"""The one place where untrusted XML becomes a tree.
+
+Everything that arrives from outside (SOAP bodies, envelope ``Content``, uploads) goes through
+:func:`parse_untrusted` or :func:`parse_content`; nothing else in the code base calls
+``lxml.etree.fromstring`` on foreign bytes. The policy, in the order it is applied:
+
+1. size is checked before anything is copied or parsed;
+2. the bytes are reduced to one of a few ASCII-compatible encodings (UTF-8 unless the declaration
+   names an accepted 8-bit one; UTF-16/32 only with a byte-order mark, transcoded here);
+3. a document longer than ``max_markup`` bytes has its markup counted before parsing, because a
+   dense document builds a tree 30-45x its size (16 MB of ``<a/>`` measured at ~500 MB RSS);
+4. the prolog is scanned and any ``<!DOCTYPE`` is refused, so no DTD, entity declaration,
+   parameter entity or external entity ever reaches the parser;
+5. lxml parses with entity resolution, DTD loading and network access off and ``huge_tree`` off
+   (libxml2's own caps then hold: depth 256, one text or start tag 10,000,000 bytes, names 50,000
+   characters); XInclude is never processed and ``xsi:schemaLocation`` is just an attribute;
+6. only if the limits ask for a depth below libxml2's 256 or cap attributes per element, one
+   compiled XPath pass checks them after parsing. It is off by default because on a fresh 40 KB
+   certificate each such pass measured +9 to +14% of the parse itself (see benchmarks/).
+
+Every refusal is an :class:`~ephyto_core._errors.EphytoError` with the field and, where the parser
+or the scan knows it, the line and column. Line numbers count from the first non-blank character:
+leading whitespace and byte-order marks are dropped before parsing.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import threading
+from dataclasses import dataclass
+from typing import Final
+
+from lxml import etree
+
+from ephyto_core._errors import ContentDecodingError, MalformedXmlError, UnsafeXmlError
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "XmlLimits",
+    "decode_content",
+    "parse_content",
+    "parse_untrusted",
+]
+
+#: libxml2 without ``huge_tree`` stops any document nested deeper than this while parsing.
+LIBXML2_MAX_DEPTH: Final = 256
+
+
+@dataclass(frozen=True, slots=True)
+class XmlLimits:
+    """Bounds on what an untrusted document may cost. The defaults suit ePhyto certificates."""
+
+    #: The certificate itself is 5-400 KB; the rest is attachments (base64 PDFs in
+    #: ``AttachmentBinaryObject``). 16 MiB holds a ~7 MB PDF, about where libxml2's own
+    #: 10,000,000-byte cap on a single text node sits anyway.
+    max_bytes: int = 16 * 1024 * 1024
+    #: libxml2 refuses anything deeper than 256 while parsing, at no cost, and that is already 20x
+    #: the deepest legitimate path (8 elements in an SPSCertificate, 13 inside a SOAP envelope).
+    #: A lower value is honoured by an extra pass after parsing (+~14% on a 40 KB certificate).
+    max_depth: int = LIBXML2_MAX_DEPTH
+    #: Off by default: libxml2 (2.12+) hashes attribute names, so 800,000 attributes on one element
+    #: parse in linear time (measured 0.38 s for 8.7 MB), and their memory is bounded by
+    #: ``max_markup`` like any markup. Certificate elements carry at most 5 attributes; set a
+    #: value (64 is generous) to refuse more, at the cost of an extra pass (+~9%).
+    max_attributes_per_element: int | None = None
+    #: Upper bound on the markup ('<' and '=': tags, comments, attributes, namespace declarations),
+    #: counted before parsing in documents longer than this many bytes (shorter ones cannot exceed
+    #: it). The densest markup builds ~220 bytes of tree per item, so 250,000 caps the tree near
+    #: 55 MB; a trilingual certificate has ~170 per trade line (170,762 for 1,000 lines).
+    max_markup: int = 250_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "max_depth", "max_attributes_per_element", "max_markup"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"XmlLimits.{name} must be at least 1")
+        if self.max_depth > LIBXML2_MAX_DEPTH:
+            raise ValueError(
+                f"XmlLimits.max_depth cannot exceed {LIBXML2_MAX_DEPTH}: libxml2 refuses deeper "
+                "documents unless huge_tree is on, and huge_tree stays off"
+            )
+
+
+DEFAULT_LIMITS: Final = XmlLimits()
+
+_XML_SPACE: Final = " \t\r\n"
+_XML_SPACE_BYTES: Final = b" \t\r\n"
+_UTF8_BOM: Final = b"\xef\xbb\xbf"
+# Longest first: the UTF-32-LE mark begins with the UTF-16-LE one.
+_WIDE_BOMS: Final = (
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16"),
+)
+# A real XML declaration is under 100 characters; looking no further keeps a hostile one from
+# making the steps below scan megabytes.
+_DECLARATION_WINDOW: Final = 1024
+_DECLARATION_START: Final = re.compile(rb"<\?xml[ \t\r\n]")
+_DECLARED_ENCODING: Final = re.compile(rb"""[ \t\r\n]encoding[ \t\r\n]*=[ \t\r\n]*(["'])(.*?)\1""")
+_DECLARED_ENCODING_TEXT: Final = re.compile(
+    r"""[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["']).*?\1"""
+)
+# Encodings in which every ASCII character is its own single byte, so the prolog scan sees the
+# same '<!DOCTYPE' libxml2 would. UTF-7 and EBCDIC, which libxml2 also reads, are refused: a
+# DOCTYPE written in them would not look like one to a byte scan.
+_ACCEPTED_ENCODING: Final = re.compile(
+    rb"utf-?8|(?:us-)?ascii|iso[-_]?8859-(?:[1-9]|1[0-6])|latin-?1|(?:windows|cp)-?125[0-8]",
+    re.IGNORECASE,
+)
+# The prolog before the root element: blanks, comments and processing instructions (the XML
+# declaration is one). Possessive, so no input can make it backtrack.
+_PROLOG_MISC: Final = re.compile(rb"(?:[ \t\r\n]++|<!--.*?-->|<\?.*?\?>)*+", re.DOTALL)
+_NOT_BASE64: Final = re.compile(rb"[^A-Za-z0-9+/=]")
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def parse_untrusted(
+    data: bytes | str, *, limits: XmlLimits = DEFAULT_LIMITS, field: str = "Content"
+) -> etree._Element:
+    """Parse one untrusted XML document and return its root element.
+
+    Raises :class:`UnsafeXmlError` for anything outside ``limits`` or the policy above (DOCTYPE,
+    entity references, refused or broken encodings) and :class:`MalformedXmlError` for XML that is
+    not well-formed. Never fetches anything, never expands anything.
+    """
+    if isinstance(data, str):
+        data = _text_to_utf8(data, limits=limits, field=field)
+    else:
+        _check_size(len(data), limits=limits, field=field)
+        data = _to_ascii_compatible(data, field=field)
+    if not data:
+        raise MalformedXmlError("the document is empty", field=field)
+    if data[:1] != b"<":
+        raise MalformedXmlError(
+            "the document does not start with '<' (line 1, column 1)", field=field
+        )
+    if len(data) > limits.max_markup:
+        # Only here can the markup outgrow the limit: no document has more '<' and '=' than bytes.
+        markup = data.count(b"<") + data.count(b"=")
+        if markup > limits.max_markup:
+            raise UnsafeXmlError(
+                f"the document has too much markup: {markup:,} tags and attributes, "
+                f"more than the {limits.max_markup:,} allowed",
+                field=field,
+            )
+    prolog = _PROLOG_MISC.match(data)
+    prolog_end = prolog.end() if prolog else 0
+    if data.startswith(b"<!DOCTYPE", prolog_end):
+        raise UnsafeXmlError(
+            f"DOCTYPE declarations are not allowed ({_where(data, prolog_end)})", field=field
+        )
+
+    tools = _TOOLS
+    try:
+        root = etree.fromstring(data, tools.parser)
+    except etree.XMLSyntaxError as exc:
+        raise _translate_syntax_error(exc, limits=limits, field=field) from None
+
+    # A second lock on the same door: the scan above is the policy, this proves it held.
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise UnsafeXmlError("DOCTYPE declarations are not allowed", field=field)
+    check = tools.structure_check(limits)
+    if check is not None and check(root):
+        _raise_structure_error(root, limits=limits, field=field)
+    return root
+
+
+def decode_content(
+    value: str | bytes, *, limits: XmlLimits = DEFAULT_LIMITS, field: str = "Content"
+) -> bytes:
+    """Turn an envelope ``Content`` value into the bytes of the XML document it carries.
+
+    Senders put the certificate in ``Content`` escaped or in CDATA (after SOAP parsing both are
+    simply the XML text) or base64-encoded. Text starting with '<' is XML and comes back as UTF-8
+    with any ``encoding=`` in its declaration removed; bytes starting with '<' (after a BOM) come
+    back as they are; anything else must be strict base64 (blanks and line breaks allowed) of
+    bytes that start with '<'. Raises :class:`ContentDecodingError`, or :class:`UnsafeXmlError`
+    when a size limit is exceeded.
+    """
+    if len(value) > _max_encoded_length(limits):
+        raise UnsafeXmlError(
+            f"the content is {len(value):,} characters long, more than a document of "
+            f"{limits.max_bytes:,} bytes needs even base64-encoded",
+            field=field,
+        )
+    if isinstance(value, str):
+        text = value.lstrip(_XML_SPACE + "\ufeff")
+        if text.startswith("<"):
+            return _text_to_utf8(text, limits=limits, field=field)
+        try:
+            encoded = text.encode("ascii")
+        except UnicodeEncodeError as exc:
+            raise ContentDecodingError(
+                f"not XML and not valid base64 (character {text[exc.start]!r} at position "
+                f"{len(value) - len(text) + exc.start} is outside the base64 alphabet)",
+                field=field,
+            ) from None
+    else:
+        if _looks_like_xml(value):
+            _check_size(len(value), limits=limits, field=field)
+            return value
+        encoded = value
+    decoded = _decode_base64(encoded, limits=limits, field=field)
+    if not _looks_like_xml(decoded):
+        raise ContentDecodingError(
+            "not XML and not valid base64 (it is base64, but what it encodes does not start "
+            "with '<')",
+            field=field,
+        )
+    return decoded
+
+
+def parse_content(
+    value: str | bytes, *, limits: XmlLimits = DEFAULT_LIMITS, field: str = "Content"
+) -> etree._Element:
+    """:func:`decode_content` then :func:`parse_untrusted`: an envelope ``Content`` to a tree."""
+    data = decode_content(value, limits=limits, field=field)
+    return parse_untrusted(data, limits=limits, field=field)
+
+
+# --------------------------------------------------------------------------------------------
+# size and encoding
+
+
+def _check_size(size: int, *, limits: XmlLimits, field: str) -> None:
+    if size > limits.max_bytes:
+        raise UnsafeXmlError(
+            f"the document is {size:,} bytes, larger than the {limits.max_bytes:,} allowed",
+            field=field,
+        )
+
+
+def _max_encoded_length(limits: XmlLimits) -> int:
+    # base64 is 4/3 of max_bytes; as much again is allowed for line breaks and the indentation a
+    # pretty-printed SOAP body adds (76-character MIME lines alone add 3%).
+    return 2 * 4 * -(-limits.max_bytes // 3)
+
+
+def _text_to_utf8(text: str, *, limits: XmlLimits, field: str) -> bytes:
+    """Already-decoded XML text (a SOAP string, or UTF-16 we decoded) as UTF-8 bytes.
+
+    An ``encoding=`` in the declaration described bytes that no longer exist; it is removed so
+    lxml reads the UTF-8 it is given (it refuses such a declaration in a ``str`` outright).
+    """
+    # Characters never outnumber UTF-8 bytes, so this refuses before copying anything.
+    _check_size(len(text), limits=limits, field=field)
+    text = text.lstrip(_XML_SPACE + "\ufeff")
+    if text.startswith("<?xml") and text[5:6] in _XML_SPACE:
+        end = text.find("?>", 0, _DECLARATION_WINDOW)
+        if end > 0:
+            declaration = _DECLARED_ENCODING_TEXT.sub("", text[:end], count=1)
+            if len(declaration) != end:
+                text = declaration + text[end:]
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnsafeXmlError(
+            f"the text contains a lone surrogate (U+{ord(text[exc.start]):04X} at character "
+            f"{exc.start}), which is not a character",
+            field=field,
+        ) from None
+    _check_size(len(data), limits=limits, field=field)
+    return data
+
+
+def _to_ascii_compatible(data: bytes, *, field: str) -> bytes:
+    """Drop a BOM and leading blanks, transcode UTF-16/32, refuse encodings a byte scan can't read.
+
+    The result is either UTF-8 or declares an encoding in which ASCII is ASCII.
+    """
+    if data[:1] != b"<":  # the common case skips all of this
+        for bom, codec, name in _WIDE_BOMS:
+            if data.startswith(bom):
+                try:
+                    text = data[len(bom) :].decode(codec)
+                except UnicodeDecodeError as exc:
+                    raise UnsafeXmlError(
+                        f"the bytes are not valid {name} (byte offset {exc.start + len(bom)}: "
+                        f"{exc.reason})",
+                        field=field,
+                    ) from None
+                # Already within max_bytes as bytes; as UTF-8 it can grow by half (UTF-16 CJK).
+                return _text_to_utf8(text, limits=_UNCAPPED, field=field)
+        if data.startswith(_UTF8_BOM):
+            data = data[len(_UTF8_BOM) :]
+        data = data.lstrip(_XML_SPACE_BYTES)
+    if data[1:2] == b"\x00" or data[:1] == b"\x00":
+        raise UnsafeXmlError(
+            "the bytes look like UTF-16 or UTF-32 without a byte-order mark; send UTF-8 "
+            "(or put a byte-order mark first)",
+            field=field,
+        )
+    if _DECLARATION_START.match(data):
+        end = data.find(b"?>", 0, _DECLARATION_WINDOW)
+        found = _DECLARED_ENCODING.search(data, 0, end) if end > 0 else None
+        if found is not None:
+            encoding = found.group(2)
+            name = encoding.decode("ascii", "replace")
+            if encoding.upper().startswith((b"UTF-16", b"UTF-32", b"UCS")):
+                raise UnsafeXmlError(
+                    f"the declaration says {name} but there is no byte-order mark and the "
+                    "bytes are not in that encoding",
+                    field=field,
+                )
+            if not _ACCEPTED_ENCODING.fullmatch(encoding):
+                raise UnsafeXmlError(
+                    f"the encoding {name!r} is not accepted; use UTF-8 "
+                    "(ISO-8859-x and windows-125x are read too)",
+                    field=field,
+                )
+    return data
+
+
+def _looks_like_xml(data: bytes) -> bool:
+    for bom, codec, _ in _WIDE_BOMS:
+        if data.startswith(bom):
+            head = data[len(bom) : len(bom) + 64]
+            return head.decode(codec, "ignore").lstrip(_XML_SPACE).startswith("<")
+    start = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
+    # Blanks alone are not XML: look at no more than the window, never at megabytes of them.
+    head = data[start : start + _DECLARATION_WINDOW].lstrip(_XML_SPACE_BYTES)
+    return head.startswith(b"<")
+
+
+def _decode_base64(encoded: bytes, *, limits: XmlLimits, field: str) -> bytes:
+    compact = encoded.translate(None, _XML_SPACE_BYTES)
+    if not compact:
+        raise ContentDecodingError("the content is empty", field=field)
+    if len(compact) % 4 == 0:
+        # Refuse before decoding: the decoded size follows from the length.
+        _check_size(len(compact) // 4 * 3 - compact.count(b"=", -2), limits=limits, field=field)
+        try:
+            return binascii.a2b_base64(compact, strict_mode=True)
+        except binascii.Error:
+            pass  # say precisely what is wrong below
+    bad = _NOT_BASE64.search(compact)
+    if bad is not None:
+        # Report the position in what was sent, blanks included.
+        position = _nth_non_blank(encoded, bad.start())
+        raise ContentDecodingError(
+            f"not XML and not valid base64 (character {bad.group().decode('latin-1')!r} at "
+            f"position {position} is outside the base64 alphabet)",
+            field=field,
+        )
+    if len(compact) % 4:
+        raise ContentDecodingError(
+            f"not XML and not valid base64 ({len(compact):,} base64 characters is not a "
+            "multiple of 4: padding is missing or wrong)",
+            field=field,
+        )
+    raise ContentDecodingError(
+        "not XML and not valid base64 ('=' padding is only allowed as the last one or two "
+        "characters)",
+        field=field,
+    )
+
+
+def _nth_non_blank(data: bytes, n: int) -> int:
+    seen = -1
+    for position, byte in enumerate(data):
+        if byte not in _XML_SPACE_BYTES:
+            seen += 1
+            if seen == n:
+                return position
+    return len(data)
+
+
+# --------------------------------------------------------------------------------------------
+# the parser and the checks after it
+
+
+def _new_parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+        huge_tree=False,
+        # We never look elements up by xml:id; skipping the ID table saves a hash per element.
+        collect_ids=False,
+    )
+
+
+class _Tools(threading.local):
+    """This thread's parser and compiled checks: lxml serialises threads that share either."""
+
+    def __init__(self) -> None:
+        self.parser = _new_parser()
+        self._checks: dict[tuple[int | None, int | None], etree.XPath | None] = {}
+
+    def structure_check(self, limits: XmlLimits) -> etree.XPath | None:
+        """One C-level XPath pass for the limits libxml2 does not enforce itself, if any."""
+        depth = limits.max_depth if limits.max_depth < LIBXML2_MAX_DEPTH else None
+        attributes = limits.max_attributes_per_element
+        key = (depth, attributes)
+        if key not in self._checks:
+            tests = []
+            if depth is not None:
+                tests.append(_too_deep(depth))
+            if attributes is not None:
+                tests.append(_too_many_attributes(attributes))
+            self._checks[key] = etree.XPath(f"boolean({' or '.join(tests)})") if tests else None
+        return self._checks[key]
+
+
+_TOOLS: Final = _Tools()
+# Bytes that passed max_bytes are not refused again for growing when transcoded to UTF-8.
+_UNCAPPED: Final = XmlLimits(max_bytes=2**62)
+
+
+def _too_deep(max_depth: int) -> str:
+    return "/*" * (max_depth + 1)
+
+
+def _too_many_attributes(max_attributes: int) -> str:
+    # The attribute one past the limit; measured 5x faster than a predicate on every element.
+    return f"descendant-or-self::*/@*[{max_attributes + 1}]"
+
+
+def _raise_structure_error(root: etree._Element, *, limits: XmlLimits, field: str) -> None:
+    if limits.max_depth < LIBXML2_MAX_DEPTH:
+        deep = _first_element(root, _too_deep(limits.max_depth))
+        if deep is not None:
+            raise UnsafeXmlError(
+                f"elements are nested deeper than {limits.max_depth} levels "
+                f"(line {deep.sourceline})",
+                field=field,
+            )
+    if limits.max_attributes_per_element is not None:
+        path = _too_many_attributes(limits.max_attributes_per_element)
+        crowded = _first_element(root, f"{path}/..")
+        if crowded is not None:
+            raise UnsafeXmlError(
+                f"an element has {len(crowded.attrib):,} attributes, more than the "
+                f"{limits.max_attributes_per_element} allowed (line {crowded.sourceline})",
+                field=field,
+            )
+
+
+def _first_element(root: etree._Element, path: str) -> etree._Element | None:
+    found = root.xpath(f"({path})[1]")
+    if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+        return found[0]
+    return None
+
+
+# lxml appends ", line N, column M" to libxml2's message; we say where in our own words.
+_LXML_POSITION: Final = re.compile(r",? line \d+, column \d+$")
+_UNDECLARED_ENTITY: Final = re.compile(r"Entity '([^']*)' not defined")
+
+
+def _translate_syntax_error(
+    exc: etree.XMLSyntaxError, *, limits: XmlLimits, field: str
+) -> MalformedXmlError | UnsafeXmlError:
+    reason = _LXML_POSITION.sub("", (exc.msg or "").strip()).strip()
+    line, column = exc.position
+    where = f"line {line}, column {column}"
+    code: int = getattr(exc, "code", 0)  # lxml-stubs omit XMLSyntaxError.code
+    errors = etree.ErrorTypes
+    if code in (errors.ERR_UNDECLARED_ENTITY, errors.WAR_UNDECLARED_ENTITY):
+        name = _UNDECLARED_ENTITY.search(reason)
+        ref = f"&{name.group(1)};" if name else "an entity"
+        return UnsafeXmlError(
+            f"entity references are not allowed: {ref} is not one of &lt; &gt; &amp; &quot; "
+            f"&apos; ({where})",
+            field=field,
+        )
+    if code == errors.ERR_RESOURCE_LIMIT and "depth" in reason:
+        return UnsafeXmlError(
+            f"elements are nested deeper than {limits.max_depth} levels ({where})", field=field
+        )
+    if code in (errors.ERR_RESOURCE_LIMIT, errors.ERR_NAME_TOO_LONG):
+        return UnsafeXmlError(
+            f"a name, text or start tag is larger than the parser accepts ({reason}; {where})",
+            field=field,
+        )
+    if code == errors.ERR_INVALID_ENCODING:
+        return UnsafeXmlError(
+            f"the bytes are not valid in the document's encoding (UTF-8 unless declared) ({where})",
+            field=field,
+        )
+    if code == errors.ERR_UNSUPPORTED_ENCODING:
+        return UnsafeXmlError(f"{reason} ({where})", field=field)
+    if code == errors.ERR_DOCUMENT_EMPTY:
+        return MalformedXmlError("the document is empty", field=field)
+    return MalformedXmlError(f"not well-formed XML: {reason} ({where})", field=field)
+
+
+def _where(data: bytes, offset: int) -> str:
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - data.rfind(b"\n", 0, offset)
+    return f"line {line}, column {column}"
