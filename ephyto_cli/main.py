@@ -13,10 +13,12 @@ def _register() -> None:
     # Imported here, not at module top, so `ephyto --help` stays fast and each area's heavy
     # imports load only when its command runs.
     from ephyto_cli.certs import certs
+    from ephyto_cli.demo import demo
     from ephyto_cli.validate import validate
+    from hub.cli import hub, nppo
 
-    cli.add_command(validate)
-    cli.add_command(certs)
+    for command in (validate, certs, hub, nppo, demo):
+        cli.add_command(command)
 
 
 _register()

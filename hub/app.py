@@ -15,7 +15,7 @@ from hub.soap.endpoints import router as soap_router
 def create_app(
     settings: HubSettings | None = None, *, runtime: HubRuntime | None = None
 ) -> FastAPI:
-    """Build the hub. Tests pass settings (or a ready runtime) instead of touching the environment."""
+    """Build the hub. Tests pass settings (or a ready runtime), never the environment."""
     runtime = runtime or build_runtime(settings or HubSettings())
 
     @asynccontextmanager
@@ -25,7 +25,7 @@ def create_app(
 
     app = FastAPI(
         title="ePhyto hub",
-        summary="IPPC ePhyto hub: SOAP IDeliveryService and a REST/JSON face over the same services",
+        summary="IPPC ePhyto hub: SOAP IDeliveryService and a REST/JSON face, same services",
         version="1.0",
         lifespan=lifespan,
         docs_url="/api/docs",

@@ -132,7 +132,8 @@ def add_client_cert(code: str, certificate: Path) -> None:
 
     async def work(runtime: HubRuntime, session: AsyncSession) -> str:
         record = await runtime.nppos.add_client_certificate(session, code=code, certificate=data)
-        return f"{record.fingerprint_sha256} valid {record.not_before:%Y-%m-%d} to {record.not_after:%Y-%m-%d}"
+        valid = f"{record.not_before:%Y-%m-%d} to {record.not_after:%Y-%m-%d}"
+        return f"{record.fingerprint_sha256} valid {valid}"
 
     click.echo(f"client certificate {run_in_unit_of_work(work)}")
 

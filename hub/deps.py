@@ -40,7 +40,7 @@ async def get_current_nppo(
     der = client_certificate_der(
         request,
         trusted_proxies=runtime.settings.trusted_proxies,
-        header_name=runtime.settings.client_cert_header,
+        header=runtime.settings.client_cert_header,
     )
     return await authenticate(session, certificate_der=der)
 

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ephyto_core._codelists import CodeLists
-from ephyto_core._schemas import SchemaSet, load_schema_set
+from ephyto_core._codelists import default_code_lists
+from ephyto_core._schemas import SchemaSet, default_schema_set
 from ephyto_core._validation import Validator
 from hub.codelists.service import CodeListService
 from hub.database import create_engine, create_sessionmaker
@@ -33,8 +33,9 @@ def build_runtime(settings: HubSettings) -> HubRuntime:
     """Compile schemas, load code lists, and create (not connect) the database engine."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.sqlalchemy_url)
-    schemas = load_schema_set()
-    code_lists = CodeLists.load()
+    # Compiled schemas and code lists are immutable: one copy per process serves every runtime.
+    schemas = default_schema_set()
+    code_lists = default_code_lists()
     validator = Validator(schemas=schemas, code_lists=code_lists)
     codelists = CodeListService(code_lists=code_lists)
     return HubRuntime(

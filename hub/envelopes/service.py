@@ -215,7 +215,9 @@ class EnvelopeService:
         """Carry an importer's SPSAcknowledgement back to the exporter's box."""
         await self._authorised_sender(session, caller=caller, header=header)
         if not header.nppo_certificate_number.strip():
-            raise DeliveryRefused("NPPOCertificateNumber is required", field="NPPOCertificateNumber")
+            raise DeliveryRefused(
+                "NPPOCertificateNumber is required", field="NPPOCertificateNumber"
+            )
         destination = await self._destination(session, header.to_code)
         data, root = self._decode_and_parse(acknowledgement, field="SPSAcknowledgement")
         if not is_acknowledgement(root):
@@ -268,7 +270,9 @@ class EnvelopeService:
         )
         session.add(record)
         await session.flush()
-        self._event(session, record, "accepted", actor=caller.code, detail="country response", now=now)
+        self._event(
+            session, record, "accepted", actor=caller.code, detail="country response", now=now
+        )
         for certificate in answered:
             self._event(
                 session,
@@ -318,7 +322,11 @@ class EnvelopeService:
         self, session: AsyncSession, *, caller: AuthenticatedNppo, delivery_number: str
     ) -> EnvelopeHeader:
         return await self._acknowledge(
-            session, caller=caller, number=delivery_number, kind=AcknowledgementKind.OK, message=None
+            session,
+            caller=caller,
+            number=delivery_number,
+            kind=AcknowledgementKind.OK,
+            message=None,
         )
 
     async def acknowledge_with_warnings(
@@ -343,7 +351,9 @@ class EnvelopeService:
         self, session: AsyncSession, *, caller: AuthenticatedNppo, delivery_number: str, reason: str
     ) -> EnvelopeHeader:
         if not reason.strip():
-            raise InvalidRequest("the reason the envelope could not be read is required", field="message")
+            raise InvalidRequest(
+                "the reason the envelope could not be read is required", field="message"
+            )
         return await self._acknowledge(
             session,
             caller=caller,
@@ -410,7 +420,9 @@ class EnvelopeService:
     ) -> list[HistoryEntry]:
         record = await repository.by_number(session, delivery_number.strip())
         if record is None or caller.code not in (record.from_code, record.box_code):
-            raise NotFound(f"no envelope {delivery_number} visible to {caller.code}", field="hubDeliveryNumber")
+            raise NotFound(
+                f"no envelope {delivery_number} visible to {caller.code}", field="hubDeliveryNumber"
+            )
         return [
             HistoryEntry(
                 at=e.at,
@@ -442,9 +454,13 @@ class EnvelopeService:
             )
         sender = await nppo_repository.get_by_code(session, from_code)
         if sender is None or not sender.active:
-            raise DeliveryRefused(f"sender {from_code} is not an active hub participant", field="From")
+            raise DeliveryRefused(
+                f"sender {from_code} is not an active hub participant", field="From"
+            )
         if not sender.can_send:
-            raise DeliveryRefused(f"{from_code} is not allowed to send through the hub", field="From")
+            raise DeliveryRefused(
+                f"{from_code} is not allowed to send through the hub", field="From"
+            )
         return sender
 
     async def _delegates_sending(
@@ -471,18 +487,22 @@ class EnvelopeService:
         if destination is None or not destination.active:
             raise DeliveryRefused(f"destination {code} is not registered on the hub", field="To")
         if not destination.can_receive:
-            raise DeliveryRefused(f"destination {code} does not receive through the hub", field="To")
+            raise DeliveryRefused(
+                f"destination {code} does not receive through the hub", field="To"
+            )
         return destination
 
     async def _load_allowed(
         self, session: AsyncSession, sender: Nppo, destination: Nppo, header: EnvelopeHeader
     ) -> None:
-        """Refuse (type, status) pairs that the sender may not send or the destination not receive."""
+        """Refuse a (type, status) pair the sender may not send or the destination not receive."""
         pair = (header.certificate_type, header.certificate_status)
         for party, role in ((sender, "send"), (destination, "receive")):
             await session.refresh(party, attribute_names=["allowed_documents"])
             allowed = {
-                (d.certificate_type, d.certificate_status) for d in party.allowed_documents if d.active
+                (d.certificate_type, d.certificate_status)
+                for d in party.allowed_documents
+                if d.active
             }
             if pair not in allowed:
                 raise DeliveryRefused(
@@ -686,7 +706,14 @@ class EnvelopeService:
         record.error_message = message
         record.updated_at = now
         record.finished_at = now
-        self._event(session, record, f"acknowledged_{kind.value}", actor=caller.code, detail=message, now=now)
+        self._event(
+            session,
+            record,
+            f"acknowledged_{kind.value}",
+            actor=caller.code,
+            detail=message,
+            now=now,
+        )
         await session.flush()
         return _to_header(record)
 
@@ -702,9 +729,7 @@ class EnvelopeService:
         return _to_header(record, forwardings=forwardings)
 
 
-def _to_header(
-    record: EnvelopeRecord, *, forwardings: Sequence[Forwarding] = ()
-) -> EnvelopeHeader:
+def _to_header(record: EnvelopeRecord, *, forwardings: Sequence[Forwarding] = ()) -> EnvelopeHeader:
     return EnvelopeHeader(
         from_code=record.from_code,
         to_code=record.to_code,

@@ -55,7 +55,9 @@ async def authenticate(
             field="client_certificate",
         )
     if not nppo.active:
-        raise NotAuthenticated(f"NPPO {nppo.code} is not active on the hub", field="client_certificate")
+        raise NotAuthenticated(
+            f"NPPO {nppo.code} is not active on the hub", field="client_certificate"
+        )
     return AuthenticatedNppo(
         code=nppo.code, certificate_fingerprint=fingerprint, is_channel=nppo.is_channel
     )

@@ -43,7 +43,11 @@ class AllowedDocument(Base):
     """A (certificate type, status) pair the NPPO may exchange, e.g. (851, 70)."""
 
     __tablename__ = "allowed_documents"
-    __table_args__ = (UniqueConstraint("nppo_id", "certificate_type", "certificate_status"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "nppo_id", "certificate_type", "certificate_status", name="uq_allowed_documents_pair"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nppo_id: Mapped[int] = mapped_column(ForeignKey("nppos.id", ondelete="CASCADE"))

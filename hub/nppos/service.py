@@ -22,7 +22,13 @@ from hub.nppos.domain import (
     RuleType,
     SigningCertificateInfo,
 )
-from hub.nppos.models import AllowedDocument, ChannelRule, ClientCertificate, Nppo, SigningCertificate
+from hub.nppos.models import (
+    AllowedDocument,
+    ChannelRule,
+    ClientCertificate,
+    Nppo,
+    SigningCertificate,
+)
 
 #: (certificate type, status) -> display name, from the code lists; injected so that the
 #: registry does not depend on where names come from.

@@ -51,7 +51,7 @@ def upgrade() -> None:
             "nppo_id",
             "certificate_type",
             "certificate_status",
-            name="uq_allowed_documents_nppo_id_certificate_type_certificate_status",
+            name="uq_allowed_documents_pair",
         ),
     )
     op.create_table(
