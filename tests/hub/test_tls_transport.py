@@ -7,6 +7,7 @@ The app under test echoes the SHA-256 fingerprint of the client certificate
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import ssl
@@ -172,6 +173,41 @@ def test_hub_certificate_verifies_for_localhost_as_well_as_loopback(pki: Pki, hu
     port = urlsplit(hub_url).port
     with tls_client(pki, pki.aa) as client:
         assert fingerprint_seen(client, f"https://localhost:{port}/direct") == pki.aa.fingerprint
+
+
+def raw_get(
+    port: int, context: ssl.SSLContext, session: ssl.SSLSession | None
+) -> tuple[dict[str, Any], ssl.SSLSession | None, bool]:
+    """One request on a fresh TLS connection, offering ``session`` for resumption."""
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname="localhost", session=session) as tls,
+    ):
+        tls.sendall(b"GET /direct HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        response = b""
+        while chunk := tls.recv(65536):
+            response += chunk
+        body: dict[str, Any] = json.loads(response.split(b"\r\n\r\n", 1)[1])
+        return body, tls.session, bool(tls.session_reused)
+
+
+@pytest.mark.parametrize("max_version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
+def test_resumed_tls_session_keeps_the_client_identity(
+    pki: Pki, hub_url: str, max_version: ssl.TLSVersion
+) -> None:
+    port = urlsplit(hub_url).port
+    assert port is not None
+    context = ssl.create_default_context(cafile=str(pki.ca.cert_path))
+    context.maximum_version = max_version
+    context.load_cert_chain(str(pki.aa.cert_path), str(pki.aa.key_path))
+
+    first, session, _ = raw_get(port, context, None)
+    second, _, reused = raw_get(port, context, session)
+
+    # OpenSSL keeps the peer certificate in the session, so an abbreviated handshake (no
+    # certificate sent again) still identifies the NPPO.
+    assert reused
+    assert first["fingerprint"] == second["fingerprint"] == pki.aa.fingerprint
 
 
 @pytest.mark.parametrize("max_version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
