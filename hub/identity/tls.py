@@ -15,9 +15,14 @@ What OpenSSL decides, and what the app decides:
   client without one finish the handshake (``CERT_OPTIONAL``), so the app can answer a clear
   "no client certificate presented" (401 / SOAP fault) and anyone can still fetch ``?wsdl``.
 - A certificate that does not chain to ``ca_bundle``, is expired or not yet valid, is refused by
-  OpenSSL during the handshake in both modes: the app never sees that connection. With TLS 1.3
-  the client learns it one step late — its handshake completes and the server's alert arrives
-  on the first read — so clients report a read/connection error rather than a handshake error.
+  OpenSSL during the handshake in both modes: the app never sees that connection. asyncio
+  (3.11, ``sslproto``) then closes the socket without flushing OpenSSL's alert and logs nothing
+  unless the loop runs in debug mode, so the client reads a bare EOF — during the handshake with
+  TLS 1.2, on its first read with TLS 1.3 (whose client finishes the handshake before the server
+  has judged its certificate) — and the server keeps no trace of the refusal.
+- A resumed TLS session still yields the certificate (OpenSSL keeps it in the session) but its
+  dates are not checked again, so a ticket issued just before ``not_after`` can outlive it by the
+  ticket lifetime; the identity service checks the registered certificate's dates per request.
 - A certificate that chains and is in date is *authenticated* but not yet *authorised*: mapping
   its fingerprint to a registered, active NPPO is the identity service's job.
 
