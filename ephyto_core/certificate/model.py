@@ -10,7 +10,11 @@ Conventions the builder and reader share, which make ``read(build(c)) == c`` hol
 - ``None`` means "element absent"; a string (even ``""``) means "element present, with this text".
   Free text is kept verbatim (no stripping).
 - Measures and quantities are :class:`~decimal.Decimal`; date-times are timezone-aware.
-- Fields the schema requires (``TypeCode``, ``SequenceNumeric``…) are required here too.
+- Fields the schema requires (``TypeCode``, ``SequenceNumeric``…) are required here too, and
+  so are the identifiers nothing works without (certificate number, country codes); the reader
+  fills an absent one with ``""``.
+- Text must be XML-compatible (no NUL or control characters other than tab, CR, LF): the
+  builder raises ``ValueError`` otherwise.
 """
 
 from __future__ import annotations
@@ -92,8 +96,9 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReferencedDocument:
-    """``ReferenceSPSReferencedDocument``; ``TypeCode`` is required by the profile, so ``None``
-    is written as an empty element."""
+    """``ReferenceSPSReferencedDocument`` (e.g. an attached laboratory report). The profile
+    requires ``TypeCode``: ``None`` is written as an empty element, and an empty one reads back
+    as ``None`` (the one place where ``""`` and ``None`` meet)."""
 
     type_code: str | None = None
     relationship_type_code: str | None = None
