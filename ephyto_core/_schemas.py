@@ -127,6 +127,6 @@ class _FolderResolver(etree.Resolver):
         if not path.is_absolute():
             path = self._folder / path
         path = path.resolve()
-        if not path.is_relative_to(self._folder) or not path.is_file():
-            return None
-        return path
+        # A missing file inside the folder is not refused here: reading it fails, and libxml2
+        # reports that as a load error naming the file.
+        return path if path.is_relative_to(self._folder) else None

@@ -160,6 +160,16 @@ def test_loader_reports_a_missing_entry_file(tmp_path: Path) -> None:
         load_schema_set(tmp_path)
 
 
+def test_loader_reports_a_missing_imported_file_by_name(tmp_path: Path) -> None:
+    shutil.copytree(XSD_DIR, tmp_path / "xsd")
+    (tmp_path / "xsd" / "QualifiedDataType_21p0.xsd").unlink()
+
+    with pytest.raises(SchemaLoadError, match=r"QualifiedDataType_21p0\.xsd") as failed:
+        load_schema_set(tmp_path / "xsd")
+
+    assert not isinstance(failed.value, SchemaLocationRefused)
+
+
 def test_default_set_is_compiled_once_per_thread() -> None:
     here = default_schema_set()
     elsewhere: list[SchemaSet] = []
