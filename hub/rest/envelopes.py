@@ -1,0 +1,309 @@
+"""Envelopes as the sender and the receiver see them: submit, pull, acknowledge, track.
+
+Each endpoint parses, makes one `EnvelopeService` call (the same the SOAP face makes) and shapes
+the answer; the rules live in the service.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.deps import CurrentNppo, EnvelopeServiceDep, SessionDep
+from hub.envelopes import domain
+from hub.envelopes.domain import TrackingState
+from hub.errors import InvalidRequest, NotFound
+from hub.rest import schemas
+from hub.rest.body_limit import BodyLimitedRoute
+from hub.rest.problems import problems
+
+router = APIRouter(route_class=BodyLimitedRoute, tags=["envelopes"])
+
+NumberPath = Annotated[schemas.DeliveryNumber, Path(description="The hub delivery number.")]
+
+_XML_MEDIA_TYPES = ("application/xml", "text/xml")
+
+
+@router.post(
+    "/envelopes",
+    status_code=201,
+    summary="Submit a certificate envelope",
+    description=(
+        "Deliver a phytosanitary certificate (rsm:SPSCertificate) to the destination's box, and "
+        "a copy to each `forwardings` code. The answer is the header with the hub delivery "
+        "number and `tracking_info` (PendingDelivery), and `Location` points at its tracking. "
+        "Submitting the same envelope again (same from, to, number, status and document) "
+        "answers 200 with the original. A refused delivery is a 422 problem with "
+        "code `delivery_refused` and nothing is stored."
+    ),
+    response_model=schemas.EnvelopeHeader,
+    responses={
+        200: {"model": schemas.EnvelopeHeader, "description": "Already submitted: the original."},
+        **problems(401, 403, 413, 422, 500),
+    },
+)
+async def submit_envelope(
+    submission: schemas.EnvelopeSubmission,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: CurrentNppo,
+    envelopes: EnvelopeServiceDep,
+) -> schemas.EnvelopeHeader:
+    header = domain.EnvelopeHeader(
+        from_code=submission.from_,
+        to_code=submission.to,
+        certificate_type=submission.certificate_type,
+        certificate_status=submission.certificate_status,
+        nppo_certificate_number=submission.nppo_certificate_number,
+        forwardings=tuple(domain.Forwarding(code=code) for code in submission.forwardings),
+    )
+    with _stored_numbers(session) as stored:
+        accepted = await envelopes.deliver(
+            session,
+            caller=caller,
+            header=header,
+            content=submission.document,
+            validate_first=submission.validate_first,
+        )
+    _created_or_original(request, response, accepted, stored)
+    return schemas.EnvelopeHeader.of(accepted)
+
+
+@router.post(
+    "/envelopes/country-responses",
+    status_code=201,
+    summary="Send a country response (SPSAcknowledgement) to the exporter",
+    description=(
+        "The importer tells the exporter what became of a certificate it received. "
+        "`from` is the importer (the caller), `to` the exporter, and the number and status "
+        "those of the certificate answered. The acknowledgement waits in the exporter's box "
+        "like any envelope. Same duplicate and refusal rules as submitting a certificate."
+    ),
+    response_model=schemas.EnvelopeHeader,
+    responses={
+        200: {"model": schemas.EnvelopeHeader, "description": "Already sent: the original."},
+        **problems(401, 403, 413, 422, 500),
+    },
+)
+async def send_country_response(
+    submission: schemas.CountryResponseSubmission,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: CurrentNppo,
+    envelopes: EnvelopeServiceDep,
+) -> schemas.EnvelopeHeader:
+    header = domain.EnvelopeHeader(
+        from_code=submission.from_,
+        to_code=submission.to,
+        certificate_type=submission.certificate_type,
+        certificate_status=submission.certificate_status,
+        nppo_certificate_number=submission.nppo_certificate_number,
+    )
+    with _stored_numbers(session) as stored:
+        accepted = await envelopes.deliver_country_response(
+            session, caller=caller, header=header, acknowledgement=submission.acknowledgement
+        )
+    _created_or_original(request, response, accepted, stored)
+    return schemas.EnvelopeHeader.of(accepted)
+
+
+@router.get(
+    "/envelopes/{number}",
+    name="pull_envelope",
+    summary="Pull one envelope from the caller's box",
+    description=(
+        "Download an envelope waiting in the caller's box, as JSON with the document in "
+        "`content`; with `Accept: application/xml` the answer is the document itself, with "
+        "the header in `Hub-*` response headers. Pulling does not remove the envelope: it stays "
+        "listed until acknowledged."
+    ),
+    response_model=schemas.Envelope,
+    responses={
+        200: {
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+            "description": "The envelope (JSON) or its document (XML).",
+        },
+        **problems(401, 404, 422, 500),
+    },
+)
+async def pull_envelope(
+    number: NumberPath,
+    session: SessionDep,
+    caller: CurrentNppo,
+    envelopes: EnvelopeServiceDep,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Any:
+    envelope = await envelopes.pull_one(session, caller=caller, delivery_number=number)
+    if wants_xml(accept):
+        header = envelope.header
+        return Response(
+            content=envelope.content,
+            media_type="application/xml",
+            headers={
+                "Hub-Delivery-Number": header.hub_delivery_number or "",
+                "Hub-From": header.from_code,
+                "Hub-To": header.to_code,
+                "Hub-Certificate-Type": str(header.certificate_type),
+                "Hub-Certificate-Status": str(header.certificate_status),
+                "Hub-Tracking-Info": str(header.tracking_info or ""),
+                "Hub-Envelope-Kind": envelope.kind.value,
+            },
+        )
+    return schemas.Envelope.of(envelope)
+
+
+@router.post(
+    "/envelopes/{number}/acknowledgement",
+    summary="Acknowledge a pulled envelope",
+    description=(
+        "Say what became of an envelope from the caller's box: `ok` (Delivered), "
+        "`with_warnings` (DeliveredWithWarnings, `message` lists them) or `failed` "
+        "(DeliveredNotReadable, `message` says why). A final state cannot change; repeating "
+        "the same acknowledgement is harmless."
+    ),
+    response_model=schemas.EnvelopeHeader,
+    responses=problems(401, 404, 409, 413, 422, 500),
+)
+async def acknowledge_envelope(
+    number: NumberPath,
+    acknowledgement: schemas.Acknowledgement,
+    session: SessionDep,
+    caller: CurrentNppo,
+    envelopes: EnvelopeServiceDep,
+) -> schemas.EnvelopeHeader:
+    message = acknowledgement.message
+    if acknowledgement.kind == "ok":
+        if message is not None:
+            raise InvalidRequest(
+                "an ok acknowledgement carries no message; use with_warnings", field="message"
+            )
+        header = await envelopes.acknowledge(session, caller=caller, delivery_number=number)
+    elif acknowledgement.kind == "with_warnings":
+        header = await envelopes.acknowledge_with_warnings(
+            session, caller=caller, delivery_number=number, warning=message or ""
+        )
+    else:
+        header = await envelopes.acknowledge_failed(
+            session, caller=caller, delivery_number=number, reason=message or ""
+        )
+    return schemas.EnvelopeHeader.of(header)
+
+
+@router.get(
+    "/envelopes/{number}/tracking",
+    name="track_envelope",
+    summary="Track an envelope the caller sent",
+    description="The envelope's current header and state, as its sender sees it.",
+    response_model=schemas.EnvelopeHeader,
+    responses=problems(401, 404, 422, 500),
+)
+async def track_envelope(
+    number: NumberPath, session: SessionDep, caller: CurrentNppo, envelopes: EnvelopeServiceDep
+) -> schemas.EnvelopeHeader:
+    header = await envelopes.tracking_info(session, caller=caller, delivery_number=number)
+    if header.tracking_info is TrackingState.ENVELOPE_NOT_EXISTS:
+        raise NotFound(f"no envelope {number} sent by {caller.code}", field="number")
+    return schemas.EnvelopeHeader.of(header)
+
+
+@router.get(
+    "/envelopes/{number}/history",
+    summary="An envelope's history",
+    description="Every event of the envelope, oldest first; visible to its sender and receiver.",
+    response_model=list[schemas.HistoryEntry],
+    responses=problems(401, 404, 422, 500),
+)
+async def envelope_history(
+    number: NumberPath, session: SessionDep, caller: CurrentNppo, envelopes: EnvelopeServiceDep
+) -> list[schemas.HistoryEntry]:
+    entries = await envelopes.history(session, caller=caller, delivery_number=number)
+    return [schemas.HistoryEntry.model_validate(entry) for entry in entries]
+
+
+@router.get(
+    "/sent",
+    summary="Envelopes the caller sent that are not finished",
+    description=(
+        "The caller's envelopes still waiting for the receiver (PendingDelivery), oldest first."
+    ),
+    response_model=list[schemas.EnvelopeHeader],
+    responses=problems(401, 422, 500),
+)
+async def sent_envelopes(
+    session: SessionDep,
+    caller: CurrentNppo,
+    envelopes: EnvelopeServiceDep,
+    state: Annotated[
+        Literal["pending"], Query(description="Only unfinished envelopes are listed for now.")
+    ] = "pending",
+) -> list[schemas.EnvelopeHeader]:
+    headers = await envelopes.under_delivery(session, caller=caller)
+    return [schemas.EnvelopeHeader.of(header) for header in headers]
+
+
+def wants_xml(accept: str | None) -> bool:
+    """True when the Accept header ranks an XML media type above JSON.
+
+    A media type named exactly beats a wildcard of the same quality; JSON is the default.
+    """
+    if not accept:
+        return False
+    xml_q = json_q = wildcard_q = 0.0
+    json_named = False
+    for item in accept.split(","):
+        media, *parameters = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.lower()
+        if media in _XML_MEDIA_TYPES:
+            xml_q = max(xml_q, quality)
+        elif media == "application/json":
+            json_q, json_named = max(json_q, quality), True
+        elif media in ("*/*", "application/*"):
+            wildcard_q = max(wildcard_q, quality)
+    rival = json_q if json_named else wildcard_q
+    return xml_q > rival or (xml_q > 0 and xml_q == rival and not json_named)
+
+
+def _created_or_original(
+    request: Request, response: Response, accepted: domain.EnvelopeHeader, stored: set[str]
+) -> None:
+    """201 with Location for a new envelope; 200 when the service answered with an earlier one."""
+    number = accepted.hub_delivery_number
+    if number is not None and number in stored:
+        response.headers["Location"] = str(request.url_for("track_envelope", number=number))
+    else:
+        response.status_code = 200
+
+
+@contextmanager
+def _stored_numbers(session: AsyncSession) -> Iterator[set[str]]:
+    """Delivery numbers of the envelope rows this unit of work inserts.
+
+    The service answers a new submission and a duplicate alike (the original's header); this
+    tells them apart until the service says so itself.
+    """
+    numbers: set[str] = set()
+
+    def collect(_session: Any, instance: object) -> None:
+        number = getattr(instance, "hub_delivery_number", None)
+        if isinstance(number, str):
+            numbers.add(number)
+
+    target = session.sync_session
+    event.listen(target, "pending_to_persistent", collect)
+    try:
+        yield numbers
+    finally:
+        event.remove(target, "pending_to_persistent", collect)
