@@ -21,7 +21,7 @@ from typing import Final
 
 from lxml import etree
 
-from ephyto_core._namespaces import ACK, HUB, HUB_ENTITIES, RSM
+from ephyto_core._namespaces import ACK, HUB, HUB_ENTITIES, RSM, SOAP_ENV
 from ephyto_core._validation_result import ValidationResult
 from hub.envelopes.domain import Envelope, EnvelopeHeader, Forwarding, TrackingState
 from hub.nppos.domain import ChannelInfo, NppoProfile
@@ -280,6 +280,13 @@ def _clip(text: str, limit: int = 60) -> str:
 
 
 # ------------------------------------------------------------------------------------ writing
+
+
+def soap_envelope(response: etree._Element) -> bytes:
+    """A SOAP 1.1 answer with `response` (an operation's response element) as the Body."""
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(response)
+    return etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
 
 
 def add_text(parent: etree._Element, tag: str, text: str | None) -> etree._Element | None:

@@ -10,13 +10,12 @@ import logging
 from typing import Final
 
 from fastapi import APIRouter, Request, Response
-from lxml import etree
 
-from ephyto_core._namespaces import SOAP_ENV
 from ephyto_core._safexml import XmlLimits
 from hub.database import unit_of_work
 from hub.deps import RuntimeDep, get_current_nppo
 from hub.errors import PayloadTooLarge
+from hub.soap.codec import soap_envelope
 from hub.soap.faults import (
     FAULT_HTTP_STATUS,
     SOAP_CONTENT_TYPE,
@@ -69,7 +68,7 @@ async def call_operation(request: Request, runtime: RuntimeDep) -> Response:
             )
             result = await operation.handle(context, element)
             # Serialized inside the unit of work: a response that cannot be written rolls back.
-            answer = _envelope(result)
+            answer = soap_envelope(result)
     except Exception as exc:  # every failure becomes a fault; fault_for logs the unexpected
         fault = fault_for(exc)
         if fault.code is not FaultCode.SERVER:
@@ -99,9 +98,3 @@ def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"the request is larger than the {limit:,} bytes this hub accepts", field="soap:Envelope"
     )
-
-
-def _envelope(response: etree._Element) -> bytes:
-    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
-    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(response)
-    return etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
