@@ -77,7 +77,7 @@ def validate(files: Sequence[str], as_json: bool, content: bool, explain: bool) 
 def _read(name: str) -> bytes | ValidationResult:
     """The file's bytes, or a SEVERE finding when it is too large to be a certificate."""
     if name == _STDIN:
-        data = click.get_binary_stream("stdin").read(DEFAULT_LIMITS.max_bytes + 1)
+        data = sys.stdin.buffer.read(DEFAULT_LIMITS.max_bytes + 1)
     else:
         path = Path(name)
         size = path.stat().st_size
