@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from ephyto_core._safexml import XmlLimits
 from hub.database import unit_of_work
 from hub.deps import RuntimeDep, get_current_nppo
-from hub.errors import PayloadTooLarge
+from hub.rest.body_limit import read_body_within
 from hub.soap.codec import soap_envelope
 from hub.soap.faults import (
     FAULT_HTTP_STATUS,
@@ -37,7 +37,7 @@ router = APIRouter(tags=["SOAP IDeliveryService"])
 
 @router.get(SOAP_PATH, include_in_schema=False)
 async def service_description(request: Request, runtime: RuntimeDep) -> Response:
-    # ?wsdl, ?WSDL and ?singleWsdl-style spellings all occur in the wild; any key "wsdl" will do.
+    # Clients ask for ?wsdl or ?WSDL; any spelling of that key will do.
     if any(key.lower() == "wsdl" for key in request.query_params):
         address = runtime.settings.public_url.rstrip("/") + SOAP_PATH
         return Response(wsdl_document(address), media_type=SOAP_CONTENT_TYPE)
@@ -51,7 +51,7 @@ async def service_description(request: Request, runtime: RuntimeDep) -> Response
 async def call_operation(request: Request, runtime: RuntimeDep) -> Response:
     operation_name = "(unknown)"
     try:
-        body = await _read_body(request, limit=runtime.settings.max_request_bytes)
+        body = await read_body_within(request, limit=runtime.settings.max_request_bytes)
         element = operation_element(
             body, limits=XmlLimits(max_bytes=runtime.settings.max_request_bytes)
         )
@@ -77,24 +77,3 @@ async def call_operation(request: Request, runtime: RuntimeDep) -> Response:
             render_fault(fault), status_code=FAULT_HTTP_STATUS, media_type=SOAP_CONTENT_TYPE
         )
     return Response(answer, media_type=SOAP_CONTENT_TYPE)
-
-
-async def _read_body(request: Request, *, limit: int) -> bytes:
-    """The request body, refused as soon as it is known to exceed `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"the request is larger than the {limit:,} bytes this hub accepts", field="soap:Envelope"
-    )

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import zeep
 import zeep.exceptions
 from lxml import etree
@@ -21,10 +20,12 @@ from ephyto_core._codelists import CodeLists
 from hub.envelopes.domain import TrackingState
 from hub.errors import DeliveryRefused, NotFound
 from hub.soap.codec import soap_envelope
-from hub.soap.faults import SOAP_CONTENT_TYPE, SoapFault, fault_for, render_fault
+from hub.soap.faults import SoapFault, fault_for, render_fault
 from hub.soap.operations import CODE_LISTS, OPERATIONS, find_operation
 from hub.soap.request import operation_element
+from tests.hub.soap import livewsdl
 from tests.hub.soap.fakes import CERTIFICATE, Fakes, header, make_fakes
+from tests.hub.soap.livewsdl import hub_web_exception, zeep_reads
 from tests.hub.soap.soapxml import NS, soap_request
 
 HEADER = {
@@ -72,11 +73,6 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture(scope="module")
-def live_client(conformance_dir: Path) -> zeep.Client:
-    return zeep.Client(str(conformance_dir / "hub-wsdl-2024" / "ephyto-prod.wsdl"))
-
-
-@pytest.fixture(scope="module")
 def live_schema(conformance_dir: Path) -> etree.XMLSchema:
     return etree.XMLSchema(
         etree.parse(str(conformance_dir / "hub-xsd" / "hub-ephyto.ippc.int.xsd"))
@@ -94,24 +90,12 @@ def fakes(code_lists: CodeLists) -> Fakes:
 
 
 def request_from(client: zeep.Client, operation: str) -> bytes:
-    message = client.create_message(client.service, operation, **ARGUMENTS.get(operation, {}))
-    return etree.tostring(message)
+    return livewsdl.request_from(client, operation, **ARGUMENTS.get(operation, {}))
 
 
 async def dispatch(request: bytes, fakes: Fakes) -> etree._Element:
     element = operation_element(request)
     return await find_operation(element).handle(fakes.context, element)
-
-
-def zeep_reads(client: zeep.Client, operation: str, answer: bytes, *, status: int = 200) -> Any:
-    """What a zeep client generated from `client`'s WSDL makes of an HTTP answer."""
-    response = requests.Response()
-    response.status_code = status
-    response._content = answer
-    response.headers["Content-Type"] = SOAP_CONTENT_TYPE
-    response.encoding = "utf-8"
-    binding = client.service._binding
-    return binding.process_reply(client, binding.get(operation), response)
 
 
 def live_operations(conformance_dir: Path) -> list[str]:
@@ -383,15 +367,9 @@ async def test_refused_delivery_is_a_failed_delivery_header_and_rolls_back(
 def fault_seen_by_zeep(
     client: zeep.Client, operation: str, error: Exception
 ) -> tuple[zeep.exceptions.Fault, Any]:
-    """The Fault zeep raises for our answer to `error`, and its detail parsed as the live
-    schema's HubWebException."""
     with pytest.raises(zeep.exceptions.Fault) as raised:
         zeep_reads(client, operation, render_fault(fault_for(error)), status=500)
-    fault = raised.value
-    detail = client.get_element("{http://ephyto.ippc.int/}HubWebException").parse(
-        fault.detail[0], client.wsdl.types
-    )
-    return fault, detail
+    return raised.value, hub_web_exception(client, raised.value)
 
 
 async def test_service_refusal_is_a_hub_web_exception_zeep_can_read(
