@@ -18,7 +18,7 @@ from hub.app import create_app
 from hub.database import Base
 from hub.identity.domain import AuthenticatedNppo
 from hub.runtime import HubRuntime
-from tests.hub.conftest import TestPki
+from tests.hub import conftest as hub_fixtures
 
 ClientFactory = Callable[..., httpx.AsyncClient]
 
@@ -34,7 +34,7 @@ def app(runtime: HubRuntime) -> FastAPI:
 
 @pytest.fixture
 async def client_as(
-    app: FastAPI, test_pki: TestPki, nppos: dict[str, AuthenticatedNppo]
+    app: FastAPI, test_pki: hub_fixtures.TestPki, nppos: dict[str, AuthenticatedNppo]
 ) -> AsyncIterator[ClientFactory]:
     """`client_as("AA")`: a client presenting AA's certificate; `client_as(None)` presents none,
     `client_as(certificate=...)` presents the one given."""
