@@ -1,0 +1,106 @@
+"""What does the safe parser cost on top of lxml itself?
+
+Each row pairs one of our entry points with the least a caller could do without it, using an
+lxml parser hardened with the same options: ``parse_untrusted(bytes)`` against
+``fromstring(bytes)``; ``parse_content`` on text against ``fromstring(text.encode())`` (lxml
+refuses a ``str`` with an encoding declaration, so the encode is unavoidable); on base64 against
+``fromstring(b64decode(...))``; and the opt-in depth/attribute pass against ``fromstring``.
+Certificates of ~5 KB, ~40 KB and ~400 KB come from ``ephyto_core.certificate``. Rounds are
+interleaved and each overhead is the median of per-round ratios, so load from other processes
+hits both sides alike; time is this process's CPU time, so being descheduled does not count.
+
+    .venv/bin/python benchmarks/safexml_overhead.py [--rounds 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import platform
+import statistics
+import sys
+import time
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+
+from lxml import etree
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ephyto_core._safexml import XmlLimits, _new_parser, parse_content, parse_untrusted
+from ephyto_core.certificate import build_certificate_xml
+from tests.core.factories import make_large, make_small, make_typical
+
+# The opt-in extra pass (depth below libxml2's 256, attributes per element), priced separately.
+STRICT = XmlLimits(max_depth=128, max_attributes_per_element=64)
+
+
+def pairs(doc: bytes) -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
+    """Row name -> (ours, the bare lxml equivalent)."""
+    hardened = _new_parser()  # the options parse_untrusted uses
+    text = doc.decode("utf-8")
+    b64 = base64.encodebytes(doc).decode("ascii")  # 76-character lines, as MIME senders wrap
+    bare_bytes = lambda: etree.fromstring(doc, hardened)  # noqa: E731
+    return {
+        "parse_untrusted(bytes)": (lambda: parse_untrusted(doc), bare_bytes),
+        "parse_content(text)": (
+            lambda: parse_content(text),
+            lambda: etree.fromstring(text.encode("utf-8"), hardened),
+        ),
+        "parse_content(base64)": (
+            lambda: parse_content(b64),
+            lambda: etree.fromstring(base64.b64decode(b64), hardened),
+        ),
+        "parse_untrusted, depth 128 + attrs 64": (
+            lambda: parse_untrusted(doc, limits=STRICT),
+            bare_bytes,
+        ),
+    }
+
+
+def measure(doc: bytes, rounds: int) -> dict[str, tuple[float, float, float]]:
+    """Per row: (median µs of the bare call, median µs of ours, median per-round overhead)."""
+    rows = pairs(doc)
+    number = max(1, int(0.01 / _one_call(rows["parse_untrusted(bytes)"][1])))
+    results = {}
+    for name, (ours, bare) in rows.items():
+        ours_times: list[float] = []
+        bare_times: list[float] = []
+        for _ in range(rounds):
+            bare_times.append(timeit.timeit(bare, timer=time.process_time, number=number) / number)
+            ours_times.append(timeit.timeit(ours, timer=time.process_time, number=number) / number)
+        overhead = statistics.median(o / b - 1 for o, b in zip(ours_times, bare_times, strict=True))
+        results[name] = (
+            statistics.median(bare_times) * 1e6,
+            statistics.median(ours_times) * 1e6,
+            overhead,
+        )
+    return results
+
+
+def _one_call(func: Callable[[], object]) -> float:
+    func()
+    return min(timeit.repeat(func, number=20, repeat=3)) / 20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=40)
+    args = parser.parse_args()
+    print(
+        f"python {platform.python_version()}, lxml {etree.__version__}, libxml2 "
+        f"{'.'.join(map(str, etree.LIBXML_VERSION))}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f}, {args.rounds} interleaved rounds"
+    )
+    for label, make in (("~5 KB", make_small), ("~40 KB", make_typical), ("~400 KB", make_large)):
+        doc = build_certificate_xml(make())
+        print(f"\n{label} certificate: {len(doc):,} bytes")
+        print(f"  {'':38s} {'bare lxml':>10s} {'ours':>10s} {'overhead':>9s}")
+        for name, (bare, ours, overhead) in measure(doc, args.rounds).items():
+            print(f"  {name:38s} {bare:8.1f}µs {ours:8.1f}µs {overhead:+9.1%}")
+
+
+if __name__ == "__main__":
+    main()
