@@ -1,0 +1,145 @@
+"""A national system built from the LIVE hub WSDL, pointed at our hub by changing only the address.
+
+Real network: our hub under uvicorn on 127.0.0.1 (random port) with TLS and client certificates,
+zeep (over requests) with each NPPO's client certificate, PostgreSQL behind. zeep loads the live
+WSDL file as a national system ships it and gets its service address replaced, nothing else.
+"""
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import zeep
+import zeep.exceptions
+from zeep.transports import Transport
+
+from ephyto_core._pki import issue_server_certificate
+from hub.app import create_app
+from hub.database import unit_of_work
+from hub.identity.server import run_in_thread
+from hub.identity.tls import make_uvicorn_config
+from hub.runtime import build_runtime
+from hub.settings import HubSettings
+from hub.soap.endpoints import SOAP_PATH
+from tests.hub import conftest as hub_fixtures
+from tests.hub.rest.payloads import certificate_xml
+
+pytestmark = pytest.mark.slow
+
+BINDING = "{http://ephyto.ippc.int/}DeliveryServiceSoapBinding"
+
+
+async def _register(settings: HubSettings, pki: hub_fixtures.TestPki) -> None:
+    runtime = build_runtime(settings)
+    try:
+        async with unit_of_work(runtime.sessionmaker) as session:
+            for code in ("AA", "BB"):
+                await runtime.nppos.register(session, code=code, name=f"NPPO {code}")
+                await runtime.nppos.add_client_certificate(
+                    session, code=code, certificate=pki.clients[code].cert_pem()
+                )
+    finally:
+        await runtime.close()
+
+
+@pytest.fixture
+def hub_address(
+    postgres_database_url: str, tmp_path: Path, test_pki: hub_fixtures.TestPki
+) -> Iterator[str]:
+    # No trusted proxies: the client certificate can only come from the TLS handshake.
+    settings = HubSettings(database_url=postgres_database_url, data_dir=tmp_path)
+    asyncio.run(_register(settings, test_pki))
+    directory = tmp_path / "tls"
+    directory.mkdir()
+    server = issue_server_certificate(test_pki.ca).save(directory, "hub")
+    # The server's own runtime: its engine is created and disposed in the server's event loop.
+    app = create_app(runtime=build_runtime(settings))
+    config = make_uvicorn_config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        cert=server.cert_path,
+        key=server.key_path,
+        ca_bundle=test_pki.ca.cert_path,
+        log_config=None,
+    )
+    with run_in_thread(config) as base_url:
+        yield base_url + SOAP_PATH
+
+
+NationalSystem = Callable[[str | None], zeep.proxy.ServiceProxy]
+
+
+@pytest.fixture
+def national_system(
+    hub_address: str, conformance_dir: Path, test_pki: hub_fixtures.TestPki
+) -> Iterator[NationalSystem]:
+    """`national_system("AA")`: the live-WSDL client with AA's client certificate, its service
+    address changed to our hub's. `None` connects without a client certificate."""
+    sessions: list[requests.Session] = []
+
+    def connect(code: str | None) -> zeep.proxy.ServiceProxy:
+        session = requests.Session()
+        sessions.append(session)
+        # Trust exactly the test CA: REQUESTS_CA_BUNDLE and proxy variables would override it.
+        session.trust_env = False
+        session.verify = str(test_pki.ca.cert_path)
+        # One connection per call: uvicorn's graceful shutdown waits for open keep-alive
+        # connections, and a response kept alive by a test's traceback would hold one open.
+        session.headers["Connection"] = "close"
+        if code is not None:
+            client_certificate = test_pki.clients[code]
+            session.cert = (str(client_certificate.cert_path), str(client_certificate.key_path))
+        client = zeep.Client(
+            str(conformance_dir / "hub-wsdl-2024" / "ephyto-prod.wsdl"),
+            transport=Transport(session=session, timeout=10, operation_timeout=30),
+        )
+        return client.create_service(BINDING, hub_address)
+
+    yield connect
+    for session in sessions:
+        session.close()
+
+
+def test_live_wsdl_client_exchanges_a_certificate_with_our_hub(
+    national_system: NationalSystem,
+) -> None:
+    aa, bb = national_system("AA"), national_system("BB")
+    xml = certificate_xml("AA-2026-0100")
+
+    sent = aa.DeliverEnvelope(
+        env={
+            "From": "AA",
+            "To": "BB",
+            "CertificateType": 851,
+            "CertificateStatus": 70,
+            "NPPOCertificateNumber": "AA-2026-0100",
+            "Content": xml,
+        }
+    )
+    assert sent.HUBTrackingInfo == "PendingDelivery", sent.hubDeliveryErrorMessage
+
+    (waiting,) = bb.GetImportEnvelopeHeaders()
+    assert waiting.hubDeliveryNumber == sent.hubDeliveryNumber
+    assert bb.PULLSingleImportEnvelope(hubTrackingNumber=sent.hubDeliveryNumber).Content == xml
+    bb.AcknowledgeEnvelopeReceipt(hubTrackingNumber=sent.hubDeliveryNumber)
+    tracked = aa.GetEnvelopeTrackingInfo(hubTrackingNumber=sent.hubDeliveryNumber)
+    assert tracked.HUBTrackingInfo == "Delivered"
+    assert aa.GetProfile().Country == "AA"
+    assert len(aa.GetStatements()) > 0
+
+
+def test_live_wsdl_client_gets_hub_web_exception_faults(national_system: NationalSystem) -> None:
+    anonymous = national_system(None)
+    with pytest.raises(zeep.exceptions.Fault) as raised:
+        anonymous.GetProfile()
+    assert raised.value.code == "soap:Client"
+    assert "no client certificate presented" in raised.value.message
+
+    bb = national_system("BB")
+    with pytest.raises(zeep.exceptions.Fault) as raised:
+        bb.PULLSingleImportEnvelope(hubTrackingNumber="no-such-number")
+    assert raised.value.code == "soap:Client"
+    assert "no envelope no-such-number" in raised.value.message
