@@ -205,7 +205,7 @@ def decode_content(
         except UnicodeEncodeError as exc:
             raise ContentDecodingError(
                 f"not XML and not valid base64 (character {text[exc.start]!r} at position "
-                f"{len(value) - len(text) + exc.start} is outside the base64 alphabet)",
+                f"{len(value) - len(text) + exc.start + 1} is outside the base64 alphabet)",
                 field=field,
             ) from None
     else:
@@ -259,18 +259,17 @@ def _text_to_utf8(text: str, *, max_bytes: int | None, field: str) -> bytes:
         # Characters never outnumber UTF-8 bytes, so this refuses before copying anything.
         _check_size(len(text), max_bytes=max_bytes, field=field)
     text = text.lstrip(_XML_SPACE + "\ufeff")
-    if text.startswith("<?xml") and text[5:6] in _XML_SPACE:
-        end = text.find("?>", 0, _DECLARATION_WINDOW)
-        if end > 0:
-            declaration = _DECLARED_ENCODING_TEXT.sub("", text[:end], count=1)
-            if len(declaration) != end:
-                text = declaration + text[end:]
+    if text.startswith(("<?xml ", "<?xml\t", "<?xml\r", "<?xml\n")):
+        end = _declaration_end(text.find("?>", 0, _DECLARATION_WINDOW), field=field)
+        declaration = _DECLARED_ENCODING_TEXT.sub("", text[:end], count=1)
+        if len(declaration) != end:
+            text = declaration + text[end:]
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise UnsafeXmlError(
             f"the text contains a lone surrogate (U+{ord(text[exc.start]):04X} at character "
-            f"{exc.start}), which is not a character",
+            f"{exc.start + 1}), which is not a character",
             field=field,
         ) from None
     if max_bytes is not None:
@@ -302,11 +301,9 @@ def _without_bom_or_blanks(data: bytes, *, field: str) -> bytes:
 
 def _check_declaration(data: bytes, *, field: str) -> int:
     """Refuse a declared encoding a byte scan cannot read; return where the declaration ends."""
-    if not data.startswith(b"<?xml") or data[5:6] not in (b" ", b"\t", b"\r", b"\n"):
+    if not data.startswith((b"<?xml ", b"<?xml\t", b"<?xml\r", b"<?xml\n")):
         return 0
-    end = data.find(b"?>", 5, _DECLARATION_WINDOW)
-    if end < 0:
-        return 0  # not a declaration we understand; libxml2 will say what is wrong with it
+    end = _declaration_end(data.find(b"?>", 5, _DECLARATION_WINDOW), field=field)
     found = _DECLARED_ENCODING.search(data, 5, end)
     if found is not None:
         encoding = found.group(2)
@@ -325,6 +322,17 @@ def _check_declaration(data: bytes, *, field: str) -> int:
                     field=field,
                 )
     return end + 2
+
+
+def _declaration_end(found: int, *, field: str) -> int:
+    # Past the window the encoding could not be checked, and libxml2 would honour it.
+    if found < 0:
+        raise UnsafeXmlError(
+            f"the XML declaration does not end ('?>') within its first {_DECLARATION_WINDOW:,} "
+            "bytes",
+            field=field,
+        )
+    return found
 
 
 def _doctype_offset(data: bytes, start: int) -> int | None:
@@ -389,8 +397,8 @@ def _decode_base64(encoded: bytes, *, max_bytes: int, field: str) -> bytes:
             pass  # say precisely what is wrong below
     bad = _NOT_BASE64.search(compact)
     if bad is not None:
-        # Report the position in what was sent, blanks included.
-        position = _nth_non_blank(encoded, bad.start())
+        # Report the position (from 1) in what was sent, blanks included.
+        position = _nth_non_blank(encoded, bad.start()) + 1
         raise ContentDecodingError(
             f"not XML and not valid base64 (character {bad.group().decode('latin-1')!r} at "
             f"position {position} is outside the base64 alphabet)",
