@@ -8,7 +8,7 @@ Everything that arrives from outside (SOAP bodies, envelope ``Content``, uploads
 2. the bytes are reduced to one of a few ASCII-compatible encodings (UTF-8 unless the declaration
    names an accepted 8-bit one; UTF-16/32 only with a byte-order mark, transcoded here);
 3. a document longer than ``max_markup`` bytes has its markup counted before parsing, because a
-   dense document builds a tree 30-45x its size (16 MB of ``<a/>`` measured at ~500 MB RSS);
+   dense document builds a tree 25-50x its size (16 MB of ``<a/>`` measured at ~500 MB RSS);
 4. the prolog is scanned and any ``<!DOCTYPE`` is refused, so no DTD, entity declaration,
    parameter entity or external entity ever reaches the parser;
 5. lxml parses with entity resolution, DTD loading and network access off and ``huge_tree`` off
@@ -66,8 +66,9 @@ class XmlLimits:
     max_attributes_per_element: int | None = None
     #: Upper bound on the markup ('<' and '=': tags, comments, attributes, namespace declarations),
     #: counted before parsing in documents longer than this many bytes (shorter ones cannot exceed
-    #: it). The densest markup builds ~220 bytes of tree per item, so 250,000 caps the tree near
-    #: 55 MB; a trilingual certificate has ~170 per trade line (170,762 for 1,000 lines).
+    #: it). The densest markup (an element or comment, each followed by text) builds up to 280
+    #: bytes of tree per item, so 250,000 caps the tree near 70 MB; a trilingual certificate has
+    #: ~170 per trade line (170,762 for 1,000 lines).
     max_markup: int = 250_000
 
     def __post_init__(self) -> None:
