@@ -66,6 +66,10 @@ class HubSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "HubSettings":
+        if self.tls_cert is not None and (self.tls_key is None or self.tls_client_ca is None):
+            # Without a client CA the server would not ask for client certificates at all,
+            # and every NPPO would be anonymous: refuse rather than serve half-configured.
+            raise ValueError("EPHYTO_TLS_CERT needs EPHYTO_TLS_KEY and EPHYTO_TLS_CLIENT_CA")
         if self.environment == "production":
             if not self.database_url:
                 raise ValueError("EPHYTO_DATABASE_URL must be set in production (no SQLite)")
