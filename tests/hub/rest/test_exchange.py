@@ -200,3 +200,22 @@ async def test_registry_and_code_lists_are_readable(client_as: ClientFactory) ->
 async def test_health_needs_no_certificate(client_as: ClientFactory) -> None:
     response = await client_as(None).get("/health")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_sending_the_same_country_response_again_answers_200_with_the_original(
+    client_as: ClientFactory,
+) -> None:
+    assert (await client_as("AA").post("/envelopes", json=submission())).status_code == 201
+    body = {
+        "from": "BB",
+        "to": "AA",
+        "certificate_type": 851,
+        "certificate_status": 70,
+        "nppo_certificate_number": "AA-2026-0001",
+        "acknowledgement": acknowledgement_xml(),
+    }
+    bb = client_as("BB")
+    first = await bb.post("/envelopes/country-responses", json=body)
+    again = await bb.post("/envelopes/country-responses", json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["hub_delivery_number"] == first.json()["hub_delivery_number"]
