@@ -106,3 +106,14 @@ def test_request_over_the_size_limit_is_refused() -> None:
     )
     with pytest.raises(UnsafeXmlError):
         operation_element(request, limits=XmlLimits(max_bytes=1000))
+
+
+def test_content_over_libxml2_text_node_cap_is_refused_with_the_reason() -> None:
+    # libxml2 caps one text node at 10,000,000 bytes (huge_tree stays off), whatever max_bytes
+    # allows: a Content string longer than that is refused cleanly, never half-read.
+    content = "A" * 10_000_001
+    request = soap_request(
+        f"<hub:ValidatePhytoXML><hub:ePhytoXML>{content}</hub:ePhytoXML></hub:ValidatePhytoXML>"
+    )
+    with pytest.raises(UnsafeXmlError, match="Text node too long"):
+        operation_element(request, limits=XmlLimits(max_bytes=24 * 1024 * 1024))

@@ -69,7 +69,7 @@ def hub_address(
         yield base_url + SOAP_PATH
 
 
-NationalSystem = Callable[[str | None], zeep.proxy.ServiceProxy]
+NationalSystem = Callable[..., zeep.proxy.ServiceProxy]
 
 
 @pytest.fixture
@@ -77,10 +77,11 @@ def national_system(
     hub_address: str, conformance_dir: Path, test_pki: hub_fixtures.TestPki
 ) -> Iterator[NationalSystem]:
     """`national_system("AA")`: the live-WSDL client with AA's client certificate, its service
-    address changed to our hub's. `None` connects without a client certificate."""
+    address changed to our hub's. `None` connects without a client certificate; `wsdl=` builds
+    the client from another WSDL."""
     sessions: list[requests.Session] = []
 
-    def connect(code: str | None) -> zeep.proxy.ServiceProxy:
+    def connect(code: str | None, *, wsdl: str | None = None) -> zeep.proxy.ServiceProxy:
         session = requests.Session()
         sessions.append(session)
         # Trust exactly the test CA: REQUESTS_CA_BUNDLE and proxy variables would override it.
@@ -93,7 +94,7 @@ def national_system(
             client_certificate = test_pki.clients[code]
             session.cert = (str(client_certificate.cert_path), str(client_certificate.key_path))
         client = zeep.Client(
-            str(conformance_dir / "hub-wsdl-2024" / "ephyto-prod.wsdl"),
+            wsdl or str(conformance_dir / "hub-wsdl-2024" / "ephyto-prod.wsdl"),
             transport=Transport(session=session, timeout=10, operation_timeout=30),
         )
         return client.create_service(BINDING, hub_address)
@@ -143,3 +144,13 @@ def test_live_wsdl_client_gets_hub_web_exception_faults(national_system: Nationa
         bb.PULLSingleImportEnvelope(hubTrackingNumber="no-such-number")
     assert raised.value.code == "soap:Client"
     assert "no envelope no-such-number" in raised.value.message
+
+
+def test_client_generated_from_our_served_wsdl_works(
+    hub_address: str, national_system: NationalSystem
+) -> None:
+    # Fetched over HTTPS with the client certificate, as a national system would fetch it.
+    ours = national_system("AA", wsdl=f"{hub_address}?wsdl")
+    assert len(ours._binding._operations) == 27
+    assert ours.GetProfile().Country == "AA"
+    assert ours.GetImportEnvelopeHeaders() is None
