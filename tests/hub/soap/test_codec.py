@@ -52,9 +52,15 @@ def test_certificate_type_that_is_not_an_int_names_the_field() -> None:
     assert "expected an integer (xs:int), found 'abc'" in refused.value.message
 
 
-def test_int_outside_the_xs_int_range_is_refused() -> None:
+@pytest.mark.parametrize("value", ["2147483648", "-2147483649", "9" * 5000])
+def test_int_outside_the_xs_int_range_is_refused(value: str) -> None:
     with pytest.raises(SoapFault, match="out of the xs:int range"):
-        read_envelope_header(_element(header_xml(certificate_status="2147483648")), path="h")
+        read_envelope_header(_element(header_xml(certificate_status=value)), path="h")
+
+
+def test_int_with_leading_zeros_and_spaces_is_an_int() -> None:
+    header = read_envelope_header(_element(header_xml(certificate_type=" 000851 ")), path="h")
+    assert header.certificate_type == 851
 
 
 def test_missing_required_field_is_named() -> None:
