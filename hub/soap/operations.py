@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ephyto_core._codelists import CodeRow
 from ephyto_core._namespaces import HUB
 from hub.codelists.service import CodeListService
-from hub.envelopes.domain import EnvelopeHeader, TrackingState
+from hub.envelopes.domain import EnvelopeHeader, Submission, TrackingState
 from hub.envelopes.service import EnvelopeService
 from hub.errors import DeliveryRefused
 from hub.identity.domain import AuthenticatedNppo
@@ -115,7 +115,7 @@ async def _submission(
     ctx: OperationContext,
     operation: str,
     submitted: SubmittedEnvelope,
-    submit: Callable[[], Awaitable[EnvelopeHeader]],
+    submit: Callable[[], Awaitable[Submission]],
 ) -> etree._Element:
     """Run a submission; a refusal is answered as the live hub does, in the header.
 
@@ -124,7 +124,7 @@ async def _submission(
     not as a fault. The transaction is rolled back first, so nothing of it is kept.
     """
     try:
-        header = await submit()
+        header = (await submit()).header
     except DeliveryRefused as refusal:
         await ctx.session.rollback()
         header = dataclasses.replace(

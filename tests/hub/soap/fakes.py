@@ -8,7 +8,7 @@ from typing import Any
 from ephyto_core._codelists import CodeLists
 from ephyto_core._validation_result import Area, Level, ValidationResult
 from hub.codelists.service import CodeListService
-from hub.envelopes.domain import Envelope, EnvelopeHeader, Forwarding, TrackingState
+from hub.envelopes.domain import Envelope, EnvelopeHeader, Forwarding, Submission, TrackingState
 from hub.identity.domain import AuthenticatedNppo
 from hub.nppos.domain import (
     AllowedDocumentInfo,
@@ -177,8 +177,8 @@ class FakeNppoService(Recorder):
 
 def default_envelope_answers() -> dict[str, Any]:
     return {
-        "deliver": header(),
-        "deliver_country_response": header(forwardings=()),
+        "deliver": Submission(header=header(), created=True),
+        "deliver_country_response": Submission(header=header(forwardings=()), created=True),
         "waiting_headers": [header(), header(hub_delivery_number="n-2", forwardings=())],
         "pull_one": envelope(),
         "pull_all": [envelope(), envelope(hub_delivery_number="n-2")],
