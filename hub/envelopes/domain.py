@@ -56,6 +56,17 @@ class EnvelopeHeader:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Submission:
+    """What a submission produced: the header to answer with, and whether it was new.
+
+    `created` is False when the hub recognised a duplicate and answered with the original.
+    """
+
+    header: EnvelopeHeader
+    created: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Envelope:
     """A header with its content: the certificate (or acknowledgement) XML, exactly as accepted."""
 

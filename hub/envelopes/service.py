@@ -9,6 +9,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 from datetime import datetime
 
 from lxml import etree
@@ -27,6 +28,7 @@ from hub.envelopes.domain import (
     EnvelopeHeader,
     EnvelopeKind,
     Forwarding,
+    Submission,
     TrackingState,
 )
 from hub.envelopes.models import EnvelopeEvent, EnvelopeRecord
@@ -101,7 +103,7 @@ class EnvelopeService:
         header: EnvelopeHeader,
         content: str | bytes,
         validate_first: bool,
-    ) -> EnvelopeHeader:
+    ) -> Submission:
         """Accept a certificate envelope into its destination box(es).
 
         Raises `DeliveryRefused` (nothing stored) for header, rule and content errors, and
@@ -138,7 +140,9 @@ class EnvelopeService:
             content_sha256=sha,
         )
         if duplicate is not None:
-            return await self._header_with_copies(session, duplicate)
+            return Submission(
+                header=await self._header_with_copies(session, duplicate), created=False
+            )
 
         if header.certificate_status == WITHDRAWN:
             await self._withdraw_earlier(session, header=header, destination=destination)
@@ -173,7 +177,9 @@ class EnvelopeService:
             )
             if duplicate is None:
                 raise
-            return await self._header_with_copies(session, duplicate)
+            return Submission(
+                header=await self._header_with_copies(session, duplicate), created=False
+            )
         warnings = sum(1 for r in results if r.level is not Level.INFO)
         self._event(
             session,
@@ -202,7 +208,7 @@ class EnvelopeService:
             await session.flush()
             self._event(session, copy, "accepted", actor=caller.code, detail=reason, now=now)
         await session.flush()
-        return await self._header_with_copies(session, original)
+        return Submission(header=await self._header_with_copies(session, original), created=True)
 
     async def deliver_country_response(
         self,
@@ -211,7 +217,7 @@ class EnvelopeService:
         caller: AuthenticatedNppo,
         header: EnvelopeHeader,
         acknowledgement: str | bytes,
-    ) -> EnvelopeHeader:
+    ) -> Submission:
         """Carry an importer's SPSAcknowledgement back to the exporter's box."""
         await self._authorised_sender(session, caller=caller, header=header)
         if not header.nppo_certificate_number.strip():
@@ -226,7 +232,9 @@ class EnvelopeService:
                 field="SPSAcknowledgement",
             )
         if not self._acknowledgement_schema.validate(root):
-            error = self._acknowledgement_schema.error_log.last_error
+            # lxml's stubs do not declare the log iterable; it is a sequence of _LogEntry.
+            errors = cast("Sequence[etree._LogEntry]", self._acknowledgement_schema.error_log)
+            error = errors[0]
             raise DeliveryRefused(
                 f"SPSAcknowledgement is not valid: {error.message} (line {error.line})",
                 field="SPSAcknowledgement",
@@ -256,7 +264,7 @@ class EnvelopeService:
             content_sha256=sha,
         )
         if duplicate is not None:
-            return _to_header(duplicate)
+            return Submission(header=_to_header(duplicate), created=False)
         stored = await repository.store_content(session, sha256=sha, data=data)
         now = self._clock()
         record = self._new_record(
@@ -283,7 +291,7 @@ class EnvelopeService:
                 now=now,
             )
         await session.flush()
-        return _to_header(record)
+        return Submission(header=_to_header(record), created=True)
 
     # ---------------------------------------------------------------- the receiver's box
 

@@ -4,13 +4,9 @@ Each endpoint parses, makes one `EnvelopeService` call (the same the SOAP face m
 the answer; the rules live in the service.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.deps import CurrentNppo, EnvelopeServiceDep, SessionDep
 from hub.envelopes import domain
@@ -61,16 +57,15 @@ async def submit_envelope(
         nppo_certificate_number=submission.nppo_certificate_number,
         forwardings=tuple(domain.Forwarding(code=code) for code in submission.forwardings),
     )
-    with _stored_numbers(session) as stored:
-        accepted = await envelopes.deliver(
-            session,
-            caller=caller,
-            header=header,
-            content=submission.document,
-            validate_first=submission.validate_first,
-        )
-    _created_or_original(request, response, accepted, stored)
-    return schemas.EnvelopeHeader.of(accepted)
+    accepted = await envelopes.deliver(
+        session,
+        caller=caller,
+        header=header,
+        content=submission.document,
+        validate_first=submission.validate_first,
+    )
+    _created_or_original(request, response, accepted)
+    return schemas.EnvelopeHeader.of(accepted.header)
 
 
 @router.post(
@@ -104,12 +99,11 @@ async def send_country_response(
         certificate_status=submission.certificate_status,
         nppo_certificate_number=submission.nppo_certificate_number,
     )
-    with _stored_numbers(session) as stored:
-        accepted = await envelopes.deliver_country_response(
-            session, caller=caller, header=header, acknowledgement=submission.acknowledgement
-        )
-    _created_or_original(request, response, accepted, stored)
-    return schemas.EnvelopeHeader.of(accepted)
+    accepted = await envelopes.deliver_country_response(
+        session, caller=caller, header=header, acknowledgement=submission.acknowledgement
+    )
+    _created_or_original(request, response, accepted)
+    return schemas.EnvelopeHeader.of(accepted.header)
 
 
 @router.get(
@@ -276,34 +270,10 @@ def wants_xml(accept: str | None) -> bool:
     return xml_q > rival or (xml_q > 0 and xml_q == rival and not json_named)
 
 
-def _created_or_original(
-    request: Request, response: Response, accepted: domain.EnvelopeHeader, stored: set[str]
-) -> None:
+def _created_or_original(request: Request, response: Response, accepted: domain.Submission) -> None:
     """201 with Location for a new envelope; 200 when the service answered with an earlier one."""
-    number = accepted.hub_delivery_number
-    if number is not None and number in stored:
+    number = accepted.header.hub_delivery_number
+    if accepted.created and number is not None:
         response.headers["Location"] = str(request.url_for("track_envelope", number=number))
     else:
         response.status_code = 200
-
-
-@contextmanager
-def _stored_numbers(session: AsyncSession) -> Iterator[set[str]]:
-    """Delivery numbers of the envelope rows this unit of work inserts.
-
-    The service answers a new submission and a duplicate alike (the original's header); this
-    tells them apart until the service says so itself.
-    """
-    numbers: set[str] = set()
-
-    def collect(_session: Any, instance: object) -> None:
-        number = getattr(instance, "hub_delivery_number", None)
-        if isinstance(number, str):
-            numbers.add(number)
-
-    target = session.sync_session
-    event.listen(target, "pending_to_persistent", collect)
-    try:
-        yield numbers
-    finally:
-        event.remove(target, "pending_to_persistent", collect)

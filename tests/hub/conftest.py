@@ -87,6 +87,8 @@ async def _empty(url: str) -> None:
 
 @dataclass(frozen=True)
 class TestPki:
+    __test__ = False  # a fixture type, not a test class
+
     ca: IssuedCertificate
     other_ca: IssuedCertificate
     clients: dict[str, IssuedCertificate]

@@ -62,7 +62,7 @@ async def deliver(
     content: str | bytes | None = None,
     validate_first: bool = False,
 ) -> EnvelopeHeader:
-    return await run(
+    submission = await run(
         runtime,
         lambda s: runtime.envelopes.deliver(
             s,
@@ -72,6 +72,7 @@ async def deliver(
             validate_first=validate_first,
         ),
     )
+    return submission.header
 
 
 async def count_rows(runtime: HubRuntime) -> tuple[int, int, int]:
@@ -181,7 +182,14 @@ async def test_duplicate_submission_returns_the_original_and_is_delivered_once(
     runtime: HubRuntime, nppos: Nppos
 ) -> None:
     first = await deliver(runtime, nppos["AA"])
-    second = await deliver(runtime, nppos["AA"])
+    again = await run(
+        runtime,
+        lambda s: runtime.envelopes.deliver(
+            s, caller=nppos["AA"], header=header(), content=certificate_xml(), validate_first=False
+        ),
+    )
+    assert not again.created
+    second = again.header
     assert second.hub_delivery_number == first.hub_delivery_number
     waiting = await run(
         runtime,
@@ -405,7 +413,7 @@ async def test_country_response_travels_back_to_the_exporter(
     runtime: HubRuntime, nppos: Nppos
 ) -> None:
     await deliver(runtime, nppos["AA"])
-    response = await run(
+    submission = await run(
         runtime,
         lambda s: runtime.envelopes.deliver_country_response(
             s,
@@ -414,6 +422,8 @@ async def test_country_response_travels_back_to_the_exporter(
             acknowledgement=ACKNOWLEDGEMENT,
         ),
     )
+    assert submission.created
+    response = submission.header
     assert response.tracking_info is TrackingState.PENDING_DELIVERY
     in_aa = await run(
         runtime,
