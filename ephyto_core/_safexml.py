@@ -114,7 +114,7 @@ _USUAL_ENCODINGS: Final = frozenset((b"utf-8", b"utf8", b"us-ascii", b"iso-8859-
 # The prolog before the root element: blanks, comments and processing instructions (the XML
 # declaration is one). Possessive, so no input can make it backtrack.
 _PROLOG_MISC: Final = re.compile(rb"(?:[ \t\r\n]++|<!--.*?-->|<\?.*?\?>)*+", re.DOTALL)
-_NOT_BASE64: Final = re.compile(rb"[^A-Za-z0-9+/=]")
+_NOT_BASE64_OR_BLANK: Final = re.compile(rb"[^A-Za-z0-9+/= \t\r\n]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def decode_content(
         except UnicodeEncodeError as exc:
             raise ContentDecodingError(
                 f"not XML and not valid base64 (character {text[exc.start]!r} at position "
-                f"{len(value) - len(text) + exc.start + 1} is outside the base64 alphabet)",
+                f"{len(value) - len(text) + exc.start + 1:,} is outside the base64 alphabet)",
                 field=field,
             ) from None
     else:
@@ -396,13 +396,12 @@ def _decode_base64(encoded: bytes, *, max_bytes: int, field: str) -> bytes:
             return binascii.a2b_base64(compact, strict_mode=True)
         except binascii.Error:
             pass  # say precisely what is wrong below
-    bad = _NOT_BASE64.search(compact)
+    # Searched in what was sent, so the position (from 1) counts the blanks too.
+    bad = _NOT_BASE64_OR_BLANK.search(encoded)
     if bad is not None:
-        # Report the position (from 1) in what was sent, blanks included.
-        position = _nth_non_blank(encoded, bad.start()) + 1
         raise ContentDecodingError(
             f"not XML and not valid base64 (character {bad.group().decode('latin-1')!r} at "
-            f"position {position} is outside the base64 alphabet)",
+            f"position {bad.start() + 1:,} is outside the base64 alphabet)",
             field=field,
         )
     if len(compact) % 4:
@@ -416,16 +415,6 @@ def _decode_base64(encoded: bytes, *, max_bytes: int, field: str) -> bytes:
         "characters)",
         field=field,
     )
-
-
-def _nth_non_blank(data: bytes, n: int) -> int:
-    seen = -1
-    for position, byte in enumerate(data):
-        if byte not in _BLANK_CODES:
-            seen += 1
-            if seen == n:
-                return position
-    return len(data)
 
 
 # --------------------------------------------------------------------------------------------
