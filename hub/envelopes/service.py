@@ -9,8 +9,8 @@ import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
 from datetime import datetime
+from typing import cast
 
 from lxml import etree
 from sqlalchemy.exc import IntegrityError

@@ -15,6 +15,7 @@ from hub.errors import Conflict, DeliveryRefused, Forbidden, NotFound
 from hub.identity.domain import AuthenticatedNppo
 from hub.nppos.domain import Direction, RuleType
 from hub.runtime import HubRuntime
+from tests.conftest import REPO_ROOT
 from tests.core.factories import make_certificate
 
 T = TypeVar("T")
@@ -398,15 +399,7 @@ async def test_forward_rule_sends_a_copy_to_the_channel(runtime: HubRuntime, npp
     assert in_channel[0].hub_delivery_number != in_bb[0].hub_delivery_number
 
 
-ACKNOWLEDGEMENT = b"""<ack:SPSAcknowledgement xmlns:ack="urn:un:unece:uncefact:data:standard:SPSAcknowledgement:17"
- xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:21"
- xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:21">
- <ack:SPSAcknowledgementDocument>
-  <ram:IssueDateTime><udt:DateTimeString>2026-11-25T10:00:00Z</udt:DateTimeString></ram:IssueDateTime>
-  <ram:StatusCode>39</ram:StatusCode>
-  <ram:ReasonInformation languageID="en">Consignment accepted</ram:ReasonInformation>
- </ack:SPSAcknowledgementDocument>
-</ack:SPSAcknowledgement>"""
+ACKNOWLEDGEMENT = (REPO_ROOT / "tests/core/data/acknowledgements/acknowledgement.xml").read_bytes()
 
 
 async def test_country_response_travels_back_to_the_exporter(
@@ -436,7 +429,7 @@ async def test_country_response_travels_back_to_the_exporter(
             s, caller=nppos["AA"], delivery_number=response.hub_delivery_number or ""
         ),
     )
-    assert b"Consignment accepted" in pulled.content
+    assert pulled.content == ACKNOWLEDGEMENT
 
 
 async def test_country_response_must_answer_a_sent_certificate(
