@@ -1,0 +1,1 @@
+"""Tenants (one NPPO each), their users and roles, and login sessions."""

@@ -1,0 +1,1 @@
+"""Export certificates: data entry, review, issue, send, and what becomes of them."""
