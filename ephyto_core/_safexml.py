@@ -111,6 +111,13 @@ _ACCEPTED_ENCODING: Final = re.compile(
     re.IGNORECASE,
 )
 _USUAL_ENCODINGS: Final = frozenset((b"utf-8", b"utf8", b"us-ascii", b"iso-8859-1"))
+# What .NET, Java and lxml write (up to the closing '?>'): no regex needed for these.
+_PLAIN_DECLARATIONS: Final = frozenset(
+    f"<?xml version={q}1.0{q} encoding={q}{utf8}{q}{standalone}".encode()
+    for q in "\"'"
+    for utf8 in ("UTF-8", "utf-8")
+    for standalone in ("", " ", f" standalone={q}yes{q}", f" standalone={q}no{q}")
+)
 # The prolog before the root element: blanks, comments and processing instructions (the XML
 # declaration is one). Possessive, so no input can make it backtrack.
 _PROLOG_MISC: Final = re.compile(rb"(?:[ \t\r\n]++|<!--.*?-->|<\?.*?\?>)*+", re.DOTALL)
@@ -305,6 +312,8 @@ def _check_declaration(data: bytes, *, field: str) -> int:
     if not data.startswith((b"<?xml ", b"<?xml\t", b"<?xml\r", b"<?xml\n")):
         return 0
     end = _declaration_end(data.find(b"?>", 5, _DECLARATION_WINDOW), field=field)
+    if data[:end] in _PLAIN_DECLARATIONS:
+        return end + 2
     found = _DECLARED_ENCODING.search(data, 5, end)
     if found is not None:
         encoding = found.group(2)
