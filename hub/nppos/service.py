@@ -170,6 +170,56 @@ class NppoService:
         await session.flush()
         return rule
 
+    async def set_delivery(
+        self,
+        session: AsyncSession,
+        *,
+        code: str,
+        delivery_mode: DeliveryMode,
+        push_url: str | None,
+    ) -> Nppo:
+        """Switch an NPPO between pull and push (to its own IDeliveryService at `push_url`)."""
+        nppo = await self.require(session, code)
+        push_url = (push_url or "").strip() or None
+        if delivery_mode is DeliveryMode.PUSH:
+            if not push_url:
+                raise InvalidRequest(
+                    "push delivery needs the NPPO's endpoint URL", field="push_url"
+                )
+            if not push_url.startswith(("https://", "http://")):
+                raise InvalidRequest("the push endpoint must be an http(s) URL", field="push_url")
+        nppo.delivery_mode = delivery_mode.value
+        nppo.push_url = push_url if delivery_mode is DeliveryMode.PUSH else None
+        await session.flush()
+        return nppo
+
+    async def set_allowed_document(
+        self,
+        session: AsyncSession,
+        *,
+        code: str,
+        certificate_type: int,
+        certificate_status: int,
+        active: bool,
+    ) -> AllowedDocument:
+        """Allow (or stop allowing) one (type, status) pair; the row is kept when deactivated."""
+        nppo = await self.require(session, code)
+        await session.refresh(nppo, attribute_names=["allowed_documents"])
+        for document in nppo.allowed_documents:
+            if (document.certificate_type, document.certificate_status) == (
+                certificate_type,
+                certificate_status,
+            ):
+                document.active = active
+                await session.flush()
+                return document
+        document = AllowedDocument(
+            certificate_type=certificate_type, certificate_status=certificate_status, active=active
+        )
+        nppo.allowed_documents.append(document)
+        await session.flush()
+        return document
+
     async def profile(self, session: AsyncSession, *, code: str) -> NppoProfile:
         nppo = await repository.get_full(session, code)
         if nppo is None:
