@@ -34,8 +34,37 @@ class HubSettings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     #: Empty means the embedded default: SQLite in `data_dir/hub.db`.
     database_url: str = ""
-    #: Empty means the in-process broker (routing issue); an `amqp://` URL means RabbitMQ.
+    #: Empty means the in-process broker; an `amqp://` URL means RabbitMQ.
     broker_url: str = ""
+    #: Prefix of every exchange and queue name, so several hubs (or test runs) share a vhost.
+    broker_prefix: str = "ephyto"
+    #: Run the outbox relay and delivery workers inside `ephyto hub serve`. Unset: only when
+    #: embedded (the in-process broker lives in that process); with RabbitMQ, `ephyto hub worker`
+    #: runs them as their own processes.
+    workers_in_process: bool | None = None
+
+    # Routing and push delivery (hub/routing). Defaults are for production; tests shorten them.
+    #: A published envelope whose box consumer has not recorded it after this long is published
+    #: again (consumers are idempotent): the net under every broker failure mode.
+    outbox_republish_after_seconds: float = 300.0
+    #: The hub's own TLS client identity when it calls a push receiver's DeliverEnvelope.
+    push_client_cert: Path | None = None
+    push_client_key: Path | None = None
+    #: CA bundle that push receivers' server certificates must chain to (default: system store).
+    push_ca_bundle: Path | None = None
+    push_timeout_seconds: float = 30.0
+    #: Attempts before FailedDelivery; a push that keeps failing for longer than
+    #: `push_give_up_after_seconds` fails too, even with attempts left.
+    push_max_attempts: int = 12
+    push_give_up_after_seconds: float = 24 * 3600.0
+    push_backoff_base_seconds: float = 2.0
+    push_backoff_max_seconds: float = 900.0
+    #: Consecutive failures that open a destination's circuit, and how long it first stays open
+    #: (doubling on each failed probe, up to `push_backoff_max_seconds`).
+    push_circuit_threshold: int = 5
+    push_circuit_open_seconds: float = 30.0
+    #: Pushes in flight per destination per worker process: a slow receiver holds only these.
+    push_concurrency: int = 4
     #: The address national systems use; it goes into the WSDL we serve.
     public_url: str = "https://127.0.0.1:8443"
     environment: str = "development"
@@ -70,6 +99,12 @@ class HubSettings(BaseSettings):
             # Without a client CA the server would not ask for client certificates at all,
             # and every NPPO would be anonymous: refuse rather than serve half-configured.
             raise ValueError("EPHYTO_TLS_CERT needs EPHYTO_TLS_KEY and EPHYTO_TLS_CLIENT_CA")
+        if (self.push_client_cert is None) != (self.push_client_key is None):
+            raise ValueError("EPHYTO_PUSH_CLIENT_CERT and EPHYTO_PUSH_CLIENT_KEY go together")
+        if not self.broker_url and self.workers_in_process is False:
+            # The in-process broker exists only inside the serving process: nobody else could
+            # route what it accepts.
+            raise ValueError("without EPHYTO_BROKER_URL the workers must run in process")
         if self.environment == "production":
             if not self.database_url:
                 raise ValueError("EPHYTO_DATABASE_URL must be set in production (no SQLite)")
@@ -84,6 +119,12 @@ class HubSettings(BaseSettings):
         if self.database_url:
             return async_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{self.data_dir / 'hub.db'}"
+
+    @property
+    def run_workers_in_process(self) -> bool:
+        if self.workers_in_process is not None:
+            return self.workers_in_process
+        return not self.broker_url
 
     @property
     def soap_path(self) -> str:
