@@ -101,7 +101,7 @@ _WIDE_BOMS: Final = (
 _DECLARATION_WINDOW: Final = 1024
 _DECLARED_ENCODING: Final = re.compile(rb"""[ \t\r\n]encoding[ \t\r\n]*=[ \t\r\n]*(["'])(.*?)\1""")
 _DECLARED_ENCODING_TEXT: Final = re.compile(
-    r"""[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["']).*?\1"""
+    r"""[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])(.*?)\1"""
 )
 # Encodings in which every ASCII character is its own single byte, so the prolog scan sees the
 # same '<!DOCTYPE' libxml2 would. UTF-7 and EBCDIC, which libxml2 also reads, are refused: a
@@ -260,8 +260,8 @@ def _max_encoded_length(limits: XmlLimits) -> int:
 def _text_to_utf8(text: str, *, max_bytes: int | None, field: str) -> bytes:
     """Already-decoded XML text (a SOAP string, or UTF-16 we decoded) as UTF-8 bytes.
 
-    An ``encoding=`` in the declaration described bytes that no longer exist; it is removed so
-    lxml reads the UTF-8 it is given (it refuses such a declaration in a ``str`` outright).
+    An ``encoding=`` naming anything but UTF-8 described bytes that no longer exist; it is
+    removed so lxml reads the UTF-8 it is given (it refuses such a declaration in a ``str``).
     """
     if max_bytes is not None:
         # Characters never outnumber UTF-8 bytes, so this refuses before copying anything.
@@ -269,9 +269,10 @@ def _text_to_utf8(text: str, *, max_bytes: int | None, field: str) -> bytes:
     text = text.lstrip(_XML_SPACE + "\ufeff")
     if text.startswith(("<?xml ", "<?xml\t", "<?xml\r", "<?xml\n")):
         end = _declaration_end(text.find("?>", 0, _DECLARATION_WINDOW), field=field)
-        declaration = _DECLARED_ENCODING_TEXT.sub("", text[:end], count=1)
-        if len(declaration) != end:
-            text = declaration + text[end:]
+        found = _DECLARED_ENCODING_TEXT.search(text, 5, end)
+        # Rewriting copies the whole text; UTF-8, the usual case, is true once encoded below.
+        if found is not None and found.group(2).lower() not in ("utf-8", "utf8"):
+            text = text[: found.start()] + text[found.end() :]
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
