@@ -1,6 +1,6 @@
 """GeNS fixtures: GeNS on PostgreSQL and SQLite, talking to the REAL hub app in-process.
 
-The hub runs on its embedded default (SQLite; its own tests cover PostgreSQL) with AA, BB and CC
+The hub runs on its embedded default (SQLite; its own tests cover PostgreSQL) with KE, NL and PE
 registered. GeNS reaches it through httpx.ASGITransport, presenting each tenant's client
 certificate in X-Client-Cert, which the hub trusts from 127.0.0.1 as from a TLS-terminating proxy.
 GeNS's own database is fresh per session (PostgreSQL) and emptied after every test.
@@ -25,6 +25,8 @@ import hub.envelopes.models
 import hub.nppos.models  # noqa: F401  (the hub's tables on its Base.metadata)
 from ephyto_core._pki import IssuedCertificate, create_ca, issue_client_certificate
 from generic_national_system.accounts import service as accounts
+from generic_national_system.accounts.models import User
+from generic_national_system.accounts.passwords import hash_password
 from generic_national_system.accounts.roles import Role
 from generic_national_system.accounts.secrets import seal
 from generic_national_system.app import create_app as create_gens_app
@@ -50,7 +52,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery"
 HUB_BASE = "http://hub.test/api/v1"
-NPPO_CODES = ("AA", "BB", "CC")
+#: Real country codes: a certificate's countries must be in the ISO 3166 code list.
+NPPO_CODES = ("KE", "NL", "PE")
 
 
 # --------------------------------------------------------------------------- databases
@@ -123,7 +126,7 @@ async def _empty(url: str, base: Any) -> None:
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, IssuedCertificate]:
-    """Client certificates for AA, BB and CC from one development CA."""
+    """Client certificates for the NPPOs from one development CA."""
     ca = create_ca()
     directory = tmp_path_factory.mktemp("pki")
     return {
@@ -160,7 +163,7 @@ def hub_app(hub_runtime: HubRuntime) -> FastAPI:
 async def hub_as(
     hub_app: FastAPI, pki: dict[str, IssuedCertificate]
 ) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
-    """`hub_as("BB")`: the hub's REST API as the NPPO BB (e.g. the importer checking its box)."""
+    """`hub_as("NL")`: the hub's REST API as the NPPO NL (e.g. the importer checking its box)."""
     from urllib.parse import quote
 
     opened: list[httpx.AsyncClient] = []
@@ -218,14 +221,22 @@ class TenantUsers:
     users: dict[Role, str]
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    # Argon2 at its defaults takes ~0.4 s here; hashing once keeps eight users per test cheap.
+    # Creating users through the service (and the admin pages) is tested on its own.
+    return hash_password(PASSWORD)
+
+
 @pytest.fixture
 async def tenants(
-    gens_runtime: GensRuntime, pki: dict[str, IssuedCertificate]
+    gens_runtime: GensRuntime, pki: dict[str, IssuedCertificate], password_hash: str
 ) -> dict[str, TenantUsers]:
-    """Tenants AA and BB, each with its hub certificate stored and one user per role."""
+    """GeNS tenants KE (English users) and PE (Spanish users), each with its hub certificate
+    stored and one user per role (username `<code>-<role>`, password PASSWORD)."""
     created: dict[str, TenantUsers] = {}
     async with unit_of_work(gens_runtime.sessionmaker) as session:
-        for code, language in (("AA", "en"), ("BB", "es")):
+        for code, language in (("KE", "en"), ("PE", "es")):
             tenant = await accounts.create_tenant(
                 session, code=code, name=f"NPPO of {code}", place_of_issue=f"{code} City"
             )
@@ -234,15 +245,15 @@ async def tenants(
             users = {}
             for role in Role:
                 username = f"{code.lower()}-{role.value}"
-                await accounts.create_user(
-                    session,
-                    tenant_id=tenant.id,
-                    username=username,
-                    full_name=f"{role.value.title()} of {code}",
-                    role=role,
-                    password=PASSWORD,
-                    language=language,
-                    actor="test",
+                session.add(
+                    User(
+                        tenant_id=tenant.id,
+                        username=username,
+                        full_name=f"{role.value.title()} of {code}",
+                        role=role.value,
+                        language=language,
+                        password_hash=password_hash,
+                    )
                 )
                 users[role] = username
             created[code] = TenantUsers(code=code, users=users)
@@ -285,7 +296,7 @@ BrowserFactory = Callable[..., Awaitable[Browser]]
 
 @pytest.fixture
 async def browser(gens_app: FastAPI) -> AsyncIterator[BrowserFactory]:
-    """`await browser()` a fresh browser; `await browser("aa-officer")` one signed in."""
+    """`await browser()` a fresh browser; `await browser("ke-officer")` one signed in."""
     opened: list[httpx.AsyncClient] = []
 
     async def open_browser(username: str | None = None) -> Browser:
