@@ -7,8 +7,9 @@ Everything that arrives from outside (SOAP bodies, envelope ``Content``, uploads
 1. size is checked before anything is copied or parsed;
 2. the bytes are reduced to one of a few ASCII-compatible encodings (UTF-8 unless the declaration
    names an accepted 8-bit one; UTF-16/32 only with a byte-order mark, transcoded here);
-3. a document longer than ``max_markup`` bytes has its markup counted before parsing, because a
-   dense document builds a tree 25-50x its size (16 MB of ``<a/>`` measured at ~500 MB RSS);
+3. a document long enough to hold more than ``max_markup`` tags and attributes has them counted
+   before parsing, because a dense document builds a tree 25-50x its size (16 MB of ``<a/>``
+   measured at ~500 MB RSS);
 4. the prolog is scanned and any ``<!DOCTYPE`` is refused, so no DTD, entity declaration,
    parameter entity or external entity ever reaches the parser;
 5. lxml parses with entity resolution, DTD loading and network access off and ``huge_tree`` off
@@ -64,11 +65,13 @@ class XmlLimits:
     #: ``max_markup`` like any markup. Certificate elements carry at most 5 attributes; set a
     #: value (64 is generous) to refuse more, at the cost of an extra pass (+~9%).
     max_attributes_per_element: int | None = None
-    #: Upper bound on the markup ('<' and '=': tags, comments, attributes, namespace declarations),
-    #: counted before parsing in documents longer than this many bytes (shorter ones cannot exceed
-    #: it). The densest markup (an element or comment, each followed by text) builds up to 280
-    #: bytes of tree per item, so 250,000 caps the tree near 70 MB; a trilingual certificate has
-    #: ~170 per trade line (170,762 for 1,000 lines).
+    #: Upper bound on tags and attributes (comments, PIs and namespace declarations included).
+    #: A tag takes 3.5 bytes at the least on average ('<a>' and '</a>'), an attribute 5 (' a=""'),
+    #: so only documents longer than 3.5x this are counted, by their '<' and '=' characters (which
+    #: can overcount, never undercount). The densest markup (an element or comment followed by
+    #: text) builds up to 280 bytes of tree per item: 250,000 caps the tree near 70 MB, and the
+    #: longest uncounted document (875 KB) measured 43 MB. A trilingual certificate has ~170 per
+    #: trade line (170,762 for 1,000 lines).
     max_markup: int = 250_000
 
     def __post_init__(self) -> None:
@@ -155,8 +158,7 @@ def parse_untrusted(
             "the document does not start with '<' (line 1, column 1)", field=field
         )
     prolog_start = _check_declaration(data, field=field)
-    if len(data) > limits.max_markup:
-        # Only here can the markup outgrow the limit: no document has more '<' and '=' than bytes.
+    if len(data) * 2 > limits.max_markup * 7:  # only then can it hold more (see XmlLimits)
         markup = _count_markup(data)
         if markup > limits.max_markup:
             raise UnsafeXmlError(

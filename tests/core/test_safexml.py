@@ -457,9 +457,17 @@ def test_attribute_limit_is_exact() -> None:
 
 def test_markup_limit_counts_tags_and_attributes() -> None:
     limits = XmlLimits(max_markup=40)
-    parse_untrusted(b"<r>" + b"<a b=''/>" * 19 + b"</r>", limits=limits)  # 40 markup
+    parse_untrusted(b"<r>" + b"<a b=''/>" * 19 + b"</r>", limits=limits)  # 40, in 178 bytes
     with pytest.raises(UnsafeXmlError, match="41 tags and attributes, more than the 40"):
         parse_untrusted(b"<r>" + b"<a b=''/>" * 19 + b"<a/></r>", limits=limits)
+
+
+def test_markup_is_not_counted_in_documents_too_short_to_exceed_it() -> None:
+    limits = XmlLimits(max_markup=40)
+    # 140 bytes cannot hold 41 tags; the '<' in CDATA are not tags, and are not counted here.
+    parse_untrusted(b"<r><![CDATA[" + b"<" * 121 + b"]]></r>", limits=limits)
+    with pytest.raises(UnsafeXmlError, match="125 tags and attributes"):  # counted: overcounts
+        parse_untrusted(b"<r><![CDATA[" + b"<" * 122 + b"]]></r>", limits=limits)
 
 
 @pytest.mark.parametrize(
