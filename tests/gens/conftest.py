@@ -279,7 +279,9 @@ class Browser:
         shown = await self.client.get(page)
         assert shown.status_code == 200, (page, shown.status_code, shown.text[:500])
         token = csrf_token(shown.text)
-        return await self.client.post(action or page, data={**fields, "csrf_token": token}, **kwargs)
+        return await self.client.post(
+            action or page, data={**fields, "csrf_token": token}, **kwargs
+        )
 
     async def sign_in(self, username: str, password: str = PASSWORD) -> httpx.Response:
         return await self.submit("/login", {"username": username, "password": password})
