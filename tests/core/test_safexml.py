@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from ephyto_core import _safexml
 from ephyto_core._errors import (
     ContentDecodingError,
     EphytoError,
@@ -254,6 +255,14 @@ def test_manifest_uses_every_corpus_file_and_names_an_outcome() -> None:
 
 
 # --- the checks above can fail --------------------------------------------------------------
+
+
+def test_a_doctype_that_slipped_past_the_scan_is_still_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_safexml, "_doctype_offset", lambda data, start: None)
+    with pytest.raises(UnsafeXmlError, match="DOCTYPE declarations are not allowed"):
+        parse_untrusted(b"<!DOCTYPE r [<!ENTITY a 'b'>]><r>&a;</r>")
 
 
 def test_recording_server_notes_a_request(server: RecordingServer) -> None:
