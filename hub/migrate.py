@@ -18,7 +18,9 @@ def alembic_config(sqlalchemy_url: str) -> Config:
 
 def upgrade_to_head(sqlalchemy_url: str) -> None:
     """Bring the database to the newest schema. Synchronous: env.py runs its own event loop."""
-    command.upgrade(alembic_config(sqlalchemy_url), "head")
+    # "heads": each area adds its migrations as its own branch from 0001 (0101 operators,
+    # 0201 routing, ...), so several heads are normal and all of them are applied.
+    command.upgrade(alembic_config(sqlalchemy_url), "heads")
 
 
 async def upgrade_to_head_async(sqlalchemy_url: str) -> None:

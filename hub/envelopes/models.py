@@ -81,6 +81,9 @@ class EnvelopeRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    #: When a box consumer recorded the envelope in its box (hub/routing). The box lists it from
+    #: the commit on; until this is set the routing outbox keeps publishing it.
+    routed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class EnvelopeEvent(Base):

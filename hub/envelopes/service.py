@@ -37,6 +37,7 @@ from hub.identity.domain import AuthenticatedNppo
 from hub.nppos import repository as nppo_repository
 from hub.nppos.domain import Direction, RuleType
 from hub.nppos.models import Nppo
+from hub.routing import outbox
 
 ISSUED = 70
 WITHDRAWN = 40
@@ -192,6 +193,7 @@ class EnvelopeService:
         if facts.replaces_number:
             await self._mark_replaced(session, header=header, replacement=original)
 
+        routed = [original]
         for code, reason in cc_targets:
             copy = self._new_record(
                 header=header,
@@ -207,6 +209,9 @@ class EnvelopeService:
             session.add(copy)
             await session.flush()
             self._event(session, copy, "accepted", actor=caller.code, detail=reason, now=now)
+            routed.append(copy)
+        # Same transaction: accepted and "must reach its box" commit together (hub/routing).
+        outbox.enqueue(session, routed, now=now)
         await session.flush()
         return Submission(header=await self._header_with_copies(session, original), created=True)
 
@@ -290,6 +295,7 @@ class EnvelopeService:
                 detail=f"answered by {record.hub_delivery_number}",
                 now=now,
             )
+        outbox.enqueue(session, [record], now=now)
         await session.flush()
         return Submission(header=_to_header(record), created=True)
 
@@ -444,6 +450,50 @@ class EnvelopeService:
 
     def validate_xml(self, xml: str | bytes) -> list[ValidationResult]:
         return self._validator.validate(xml)
+
+    # ---------------------------------------------------------------- push delivery (hub/routing)
+
+    async def envelope_for_push(
+        self, session: AsyncSession, *, envelope_id: int
+    ) -> Envelope | None:
+        """The envelope to push to its box's receiver; None once it is final."""
+        record = await session.get(EnvelopeRecord, envelope_id)
+        if record is None or TrackingState(record.tracking_state).is_final:
+            return None
+        content = await repository.content_bytes(session, record.content_id)
+        return Envelope(header=_to_header(record), content=content, kind=EnvelopeKind(record.kind))
+
+    async def record_push_outcome(
+        self,
+        session: AsyncSession,
+        *,
+        delivery_number: str,
+        state: TrackingState,
+        message: str | None,
+        actor: str,
+    ) -> EnvelopeHeader:
+        """A push receiver's answer (actor: its code), or the hub giving up (actor: hub),
+        becomes the envelope's final state. A state that is final already is kept."""
+        record = await repository.by_number_for_update(session, delivery_number)
+        if record is None:
+            raise NotFound(f"no envelope {delivery_number}", field="hubDeliveryNumber")
+        if TrackingState(record.tracking_state).is_final:
+            return _to_header(record)
+        now = self._clock()
+        record.tracking_state = state.value
+        record.error_message = message
+        record.updated_at = now
+        record.finished_at = now
+        self._event(
+            session,
+            record,
+            "push_failed" if actor == HUB_ACTOR else "pushed",
+            actor=actor,
+            detail=message,
+            now=now,
+        )
+        await session.flush()
+        return _to_header(record)
 
     # ---------------------------------------------------------------- internals
 

@@ -1,0 +1,101 @@
+"""The outbox relay: publishes committed outbox rows with publisher confirms.
+
+One batch = one transaction: claim up to `batch_size` rows (`FOR UPDATE SKIP LOCKED`, so several
+relays never take the same row), publish them, wait for every confirm, mark them published,
+commit. If the broker does not confirm, the transaction rolls back and the rows are claimed again
+later; if the process dies after the broker confirmed but before the commit, they are published
+twice, which the idempotent box consumers absorb. A published row stays until its box consumer
+has recorded the envelope; one still there after `republish_after` is published again.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.database import unit_of_work, utcnow
+from hub.routing import repository
+from hub.routing.broker import Broker, BrokerUnavailable, RoutingMessage
+from hub.routing.timing import wait_or_stop
+
+logger = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        broker: Broker,
+        republish_after: timedelta,
+        batch_size: int = 500,
+        idle_poll_seconds: float = 0.02,
+        publish_timeout_seconds: float = 15.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._broker = broker
+        self._republish_after = republish_after
+        self._batch_size = batch_size
+        self._idle_poll = idle_poll_seconds
+        self._publish_timeout = publish_timeout_seconds
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def publish_batch(self) -> int:
+        """Publish one batch; the number of rows published (0: nothing to do)."""
+        async with unit_of_work(self._sessionmaker) as session:
+            now = self._clock()
+            rows = await repository.claim_outbox(
+                session, limit=self._batch_size, stale_before=now - self._republish_after
+            )
+            if not rows:
+                return 0
+            await self._broker.publish(
+                [
+                    RoutingMessage(hub_delivery_number=r.hub_delivery_number, box_code=r.box_code)
+                    for r in rows
+                ],
+                confirm_within=self._publish_timeout,
+            )
+            await repository.mark_published(session, [r.id for r in rows], self._clock())
+        self.published += len(rows)
+        return len(rows)
+
+    async def forget_publications(self) -> None:
+        """The broker kept nothing (in-process): every unrouted row counts as unpublished."""
+        async with unit_of_work(self._sessionmaker) as session:
+            count = await repository.forget_publications(session)
+        if count:
+            logger.info("republishing %d unrouted envelope(s) lost with the last process", count)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        forgotten = not self._broker.volatile
+        failures = 0
+        while not stopping.is_set():
+            try:
+                if not forgotten:
+                    await self.forget_publications()
+                    forgotten = True
+                published = await self.publish_batch()
+                failures = 0
+            except BrokerUnavailable as exc:
+                failures += 1
+                logger.warning("relay: broker unavailable (%s)", exc)
+                await wait_or_stop(stopping, min(5.0, 0.2 * 2**failures))
+                continue
+            except Exception:
+                # The database is restarting, or a statement failed: the rows stay; try again.
+                failures += 1
+                logger.warning("relay: batch failed", exc_info=True)
+                await wait_or_stop(stopping, min(5.0, 0.2 * 2**failures))
+                continue
+            if published < self._batch_size:
+                self._wake.clear()
+                await wait_or_stop(stopping, self._idle_poll, self._wake)
