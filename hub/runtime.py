@@ -11,6 +11,10 @@ from hub.codelists.service import CodeListService
 from hub.database import create_engine, create_sessionmaker
 from hub.envelopes.service import EnvelopeLimits, EnvelopeService
 from hub.nppos.service import NppoService
+from hub.routing.amqp import AmqpBroker
+from hub.routing.broker import Broker
+from hub.routing.memory import InProcessBroker
+from hub.routing.topology import Topology
 from hub.settings import HubSettings
 
 
@@ -24,8 +28,12 @@ class HubRuntime:
     envelopes: EnvelopeService
     nppos: NppoService
     codelists: CodeListService
+    #: The routing fabric (hub/routing): RabbitMQ, or the in-process broker. Not connected here:
+    #: the routing workers start it.
+    broker: Broker
 
     async def close(self) -> None:
+        await self.broker.close()
         await self.engine.dispose()
 
 
@@ -52,4 +60,12 @@ def build_runtime(settings: HubSettings) -> HubRuntime:
         ),
         nppos=NppoService(names=codelists.name_of),
         codelists=codelists,
+        broker=build_broker(settings),
     )
+
+
+def build_broker(settings: HubSettings) -> Broker:
+    topology = Topology(prefix=settings.broker_prefix)
+    if settings.broker_url:
+        return AmqpBroker(settings.broker_url, topology)
+    return InProcessBroker(topology)
