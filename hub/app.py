@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from hub.rest.errors import install_problem_handlers
 from hub.rest.router import router as rest_router
+from hub.routing.workers import RoutingWorkers
 from hub.runtime import HubRuntime, build_runtime
 from hub.settings import HubSettings
 from hub.soap.endpoints import router as soap_router
@@ -20,8 +21,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await runtime.close()
+        # Embedded (no RabbitMQ): the routing workers live here, beside the in-process broker.
+        workers = RoutingWorkers(runtime) if runtime.settings.run_workers_in_process else None
+        if workers is not None:
+            await workers.start()
+        try:
+            yield
+        finally:
+            if workers is not None:
+                await workers.stop()
+            await runtime.close()
 
     app = FastAPI(
         title="ePhyto hub",
