@@ -66,6 +66,40 @@ def serve(host: str, port: int) -> None:
     serve_forever(settings, host=host, port=port)
 
 
+@hub.command()
+def worker() -> None:
+    """Run the routing workers: outbox relay, box consumers, push delivery.
+
+    Needs EPHYTO_BROKER_URL (RabbitMQ). Run as many as you like, on any machine that reaches the
+    database and the broker; they share the work. Stops cleanly on SIGTERM or Ctrl+C.
+    """
+    import logging
+    import signal
+
+    from hub.routing.workers import RoutingWorkers
+
+    settings = HubSettings()
+    if not settings.broker_url:
+        raise click.ClickException(
+            "set EPHYTO_BROKER_URL: without RabbitMQ the workers run inside `ephyto hub serve`"
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    upgrade_to_head(settings.sqlalchemy_url)
+
+    async def main() -> None:
+        runtime = build_runtime(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await RoutingWorkers(runtime).run_until(stop)
+        finally:
+            await runtime.close()
+
+    asyncio.run(main())
+
+
 @click.group()
 def nppo() -> None:
     """Manage the NPPO registry: participants, certificates, channel rules."""
