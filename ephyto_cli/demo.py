@@ -116,6 +116,8 @@ def demo_settings(data_dir: Path, pki: DemoPki, *, hub_port: int) -> HubSettings
         tls_cert=pki.server.cert_path,
         tls_key=pki.server.key_path,
         tls_client_ca=pki.ca.cert_path,
+        # One command, one process: the routing workers run in the hub, with RabbitMQ too.
+        workers_in_process=True,
     )
 
 
