@@ -18,7 +18,6 @@ pesticides, intended uses, commodity classes, note subjects), values backed by f
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Final
 
 from lxml import etree
@@ -27,6 +26,8 @@ from ephyto_core._fieldpath import below, field_path
 from ephyto_core._namespaces import RAM, RSM, UDT
 from ephyto_core._validation_result import Area, Level, ValidationResult
 from ephyto_core._validation_tables import Codes, CodeTables, only_on
+from ephyto_core._values import is_boolean, is_iso_datetime, is_number
+from ephyto_core._values import text_of as _text
 
 _R = "{" + RAM + "}"
 _S = "{" + RSM + "}"
@@ -83,20 +84,19 @@ _LINE_MEASURES: Final = {
     _R + "GrossVolumeMeasure": "VOLUME",
 }
 #: Treatment characteristics measured in a ``ValueMeasure``, and the unit kind each needs.
-_CHARACTERISTIC_UNITS: Final = {"TTTM": "TEMPERATURE", "TTCO": "CONCENTRATION"}
+CHARACTERISTIC_UNITS: Final = {"TTTM": "TEMPERATURE", "TTCO": "CONCENTRATION"}
 
 DOCUMENT_PATH: Final = "/rsm:SPSCertificate/rsm:SPSExchangedDocument"
 CONSIGNMENT_PATH: Final = "/rsm:SPSCertificate/rsm:SPSConsignment"
 
 REEXPORT: Final = "657"
-_PACKAGING_NOTE = "OPTND"
+PACKAGING_NOTE = "OPTND"
 _OTHER_QUANTITY = "OQV"
-_REPLACEMENT = "ADRP"
-_REPLACED_NUMBER = "ADRPN"
-_REPLACEMENT_PARTS = ("ADRPN", "ADRPR", "ADRD")
-_FREE_TEXT_TREATMENT = "TTFT"
+REPLACEMENT = "ADRP"
+REPLACED_NUMBER = "ADRPN"
+REPLACEMENT_PARTS = ("ADRPN", "ADRPR", "ADRD")
+FREE_TEXT_TREATMENT = "TTFT"
 _TREATMENT_LEVELS: Final = {"TTL1": "1", "TTL2": "2"}
-_BOOLEANS: Final = frozenset({"true", "false", "1", "0"})
 
 _DOCUMENT = "document"
 _LINE = "trade_line"
@@ -106,12 +106,6 @@ _SCOPE_WORDS: Final = {
     _LINE: "a trade line (ram:AdditionalInformationSPSNote)",
     _TREATMENT: "a treatment (ram:ApplicableSPSProcessCharacteristic)",
 }
-
-
-def _text(el: etree._Element | None) -> str:
-    if el is None or el.text is None:
-        return ""
-    return el.text.strip()
 
 
 def _first(el: etree._Element | None, tag: str) -> etree._Element | None:
@@ -126,25 +120,6 @@ def _date_text(el: etree._Element) -> str:
     """A date-time as senders write it: in ``udt:DateTimeString`` or directly as text."""
     inner = el.find(T_DATETIME_STRING)
     return _text(inner) if inner is not None else _text(el)
-
-
-def is_iso_datetime(value: str) -> bool:
-    """ISO 8601 date or date-time (``2025-03-14``, ``2025-03-14T09:30:00+03:00``, ``…Z``)."""
-    if len(value) < 10 or not value[:4].isdigit():
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
 
 
 class _Findings:
@@ -269,9 +244,9 @@ class CertificateRules:
             )
         elif kind == "date" and not is_iso_datetime(value):
             out.mapping(Level.WARNING, el, f"{_shown(value)} ({subject}) is not an ISO 8601 date.")
-        elif kind == "number" and not _is_number(value):
+        elif kind == "number" and not is_number(value):
             out.mapping(Level.WARNING, el, f"{_shown(value)} ({subject}) is not a number.")
-        elif kind == "boolean" and value.lower() not in _BOOLEANS:
+        elif kind == "boolean" and not is_boolean(value):
             out.mapping(
                 Level.WARNING,
                 el,
@@ -435,16 +410,16 @@ class CertificateRules:
             content = note.find(T_CONTENT)
             if kind and kind != "text":
                 self._value(kind, subject, content if content is not None else note, type_code, out)
-        if _REPLACEMENT in first_with and _REPLACED_NUMBER not in first_with:
+        if REPLACEMENT in first_with and REPLACED_NUMBER not in first_with:
             # Without the replaced number the importer cannot tell which certificate to cancel.
             out.mapping(
                 Level.SEVERE,
-                first_with[_REPLACEMENT],
+                first_with[REPLACEMENT],
                 "A replacement (ADRP note) must name the certificate it replaces; expected an "
                 "ADRPN note with the replaced certificate's number.",
             )
-        if _REPLACEMENT not in first_with:
-            for subject in _REPLACEMENT_PARTS:
+        if REPLACEMENT not in first_with:
+            for subject in REPLACEMENT_PARTS:
                 if subject in first_with:
                     out.mapping(
                         Level.WARNING,
@@ -564,7 +539,7 @@ class CertificateRules:
                     self._value(
                         kind, subject, content if content is not None else child, type_code, out
                     )
-                if subject == _PACKAGING_NOTE:
+                if subject == PACKAGING_NOTE:
                     packaging_notes.append(child)
                 elif subject == _OTHER_QUANTITY:
                     has_quantity = has_quantity or bool(_text(content))
@@ -739,14 +714,14 @@ class CertificateRules:
                 code_el = descriptions[0] if descriptions else None
                 code, kind = self._subject(code_el, _TREATMENT, type_code, out)
                 value_el = descriptions[1] if len(descriptions) > 1 else None
-                if code == _FREE_TEXT_TREATMENT:
+                if code == FREE_TEXT_TREATMENT:
                     has_free_text = True
                 elif kind == "treatment_type" and value_el is not None:
                     level1 = self._treatment_type(value_el, code, level1, out)
                 elif kind == "measure":
                     measure = child.find(T_VALUE)
                     if measure is not None:
-                        self._unit(measure, _CHARACTERISTIC_UNITS.get(code, ""), Level.WARNING, out)
+                        self._unit(measure, CHARACTERISTIC_UNITS.get(code, ""), Level.WARNING, out)
                 elif kind and kind != "text" and value_el is not None:
                     self._value(kind, code, value_el, type_code, out)
         if not has_free_text:
