@@ -16,6 +16,9 @@ from hub.routing.broker import Broker
 from hub.routing.memory import InProcessBroker
 from hub.routing.topology import Topology
 from hub.settings import HubSettings
+from hub.signing.evidence import Checkpointer, install_evidence_chain
+from hub.signing.keys import load_seal
+from hub.signing.service import SigningService
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +31,8 @@ class HubRuntime:
     envelopes: EnvelopeService
     nppos: NppoService
     codelists: CodeListService
+    #: The hub's seal, receipts and content-signature checks (hub/signing).
+    signing: SigningService
     #: The routing fabric (hub/routing): RabbitMQ, or the in-process broker. Not connected here:
     #: the routing workers start it.
     broker: Broker
@@ -46,10 +51,19 @@ def build_runtime(settings: HubSettings) -> HubRuntime:
     code_lists = default_code_lists()
     validator = Validator(schemas=schemas, code_lists=code_lists)
     codelists = CodeListService(code_lists=code_lists)
+    signing = SigningService(seal=load_seal(settings))
+    sessionmaker = create_sessionmaker(engine)
+    # Every envelope event committed through any session joins the evidence chain.
+    install_evidence_chain(
+        sessionmaker,
+        checkpointer=Checkpointer(
+            signer=signing.seal_key, every=settings.evidence_checkpoint_every
+        ),
+    )
     return HubRuntime(
         settings=settings,
         engine=engine,
-        sessionmaker=create_sessionmaker(engine),
+        sessionmaker=sessionmaker,
         schemas=schemas,
         validator=validator,
         envelopes=EnvelopeService(
@@ -57,9 +71,11 @@ def build_runtime(settings: HubSettings) -> HubRuntime:
             acknowledgement_schema=schemas.acknowledgement,
             limits=EnvelopeLimits(max_content_bytes=settings.max_content_bytes),
             accepted_statuses=frozenset(settings.accepted_certificate_statuses),
+            signing=signing,
         ),
         nppos=NppoService(names=codelists.name_of),
         codelists=codelists,
+        signing=signing,
         broker=build_broker(settings),
     )
 

@@ -86,6 +86,13 @@ class HubSettings(BaseSettings):
     #: because the full IPPC list is not public.
     accepted_certificate_statuses: list[int] = Field(default_factory=lambda: [70, 40])
 
+    # The hub's seal (hub/signing): signs accepted envelopes, delivery receipts and evidence
+    # checkpoints. Without one, development uses a self-made seal in data_dir; production refuses.
+    seal_cert: Path | None = None
+    seal_key: Path | None = None
+    #: A signed checkpoint of the evidence chain every this many events (0: only on demand).
+    evidence_checkpoint_every: int = 1000
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:
@@ -101,6 +108,8 @@ class HubSettings(BaseSettings):
             raise ValueError("EPHYTO_TLS_CERT needs EPHYTO_TLS_KEY and EPHYTO_TLS_CLIENT_CA")
         if (self.push_client_cert is None) != (self.push_client_key is None):
             raise ValueError("EPHYTO_PUSH_CLIENT_CERT and EPHYTO_PUSH_CLIENT_KEY go together")
+        if (self.seal_cert is None) != (self.seal_key is None):
+            raise ValueError("EPHYTO_SEAL_CERT and EPHYTO_SEAL_KEY go together")
         if not self.broker_url and self.workers_in_process is False:
             # The in-process broker exists only inside the serving process: nobody else could
             # route what it accepts.
@@ -112,6 +121,9 @@ class HubSettings(BaseSettings):
                 raise ValueError(
                     "production needs EPHYTO_TLS_CERT/KEY/CLIENT_CA or EPHYTO_TRUSTED_PROXIES"
                 )
+            if self.seal_cert is None:
+                # Seals from a key nobody was told about prove nothing to anyone.
+                raise ValueError("production needs EPHYTO_SEAL_CERT and EPHYTO_SEAL_KEY")
         return self
 
     @property

@@ -19,6 +19,19 @@ class DeliveryMode(StrEnum):
     PUSH = "push"
 
 
+class ContentSignaturePolicy(StrEnum):
+    """What the hub does with an NPPO's own XMLDSig signature inside its certificates.
+
+    ``none``: not looked at (a signature the NPPO adds is passed on, unchecked);
+    ``optional``: unsigned content is accepted, a signature present must verify against one of the
+    NPPO's registered signing certificates; ``required``: content must be signed, and verify.
+    """
+
+    NONE = "none"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AllowedDocumentInfo:
     certificate_type: int

@@ -23,6 +23,8 @@ class Nppo(Base):
     #: "pull" (the NPPO lists and pulls its box) or "push" (the hub calls `push_url`).
     delivery_mode: Mapped[str] = mapped_column(String(8), default="pull")
     push_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    #: ContentSignaturePolicy: "none", "optional" or "required" (hub/signing/content.py).
+    content_signature: Mapped[str] = mapped_column(String(8), default="optional")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     allowed_documents: Mapped[list["AllowedDocument"]] = relationship(

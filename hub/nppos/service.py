@@ -16,6 +16,7 @@ from hub.nppos.domain import (
     AllowedDocumentInfo,
     ChannelInfo,
     ChannelRuleInfo,
+    ContentSignaturePolicy,
     DeliveryMode,
     Direction,
     NppoProfile,
@@ -55,6 +56,7 @@ class NppoService:
         delivery_mode: DeliveryMode = DeliveryMode.PULL,
         push_url: str | None = None,
         allowed_documents: Iterable[tuple[int, int]] = ((851, 70), (657, 70), (851, 40), (657, 40)),
+        content_signature: ContentSignaturePolicy = ContentSignaturePolicy.OPTIONAL,
     ) -> Nppo:
         code = code.strip().upper()
         if not code or len(code) > 16 or not code.replace("-", "").isalnum():
@@ -75,6 +77,7 @@ class NppoService:
             active=True,
             delivery_mode=delivery_mode.value,
             push_url=push_url,
+            content_signature=content_signature.value,
         )
         nppo.allowed_documents = [
             AllowedDocument(certificate_type=t, certificate_status=s, active=True)
@@ -91,6 +94,14 @@ class NppoService:
         nppo = await repository.get_by_code(session, code.upper())
         if nppo is None:
             raise NotFound(f"no NPPO registered with code {code}", field="code")
+        return nppo
+
+    async def set_content_signature_policy(
+        self, session: AsyncSession, *, code: str, policy: ContentSignaturePolicy
+    ) -> Nppo:
+        nppo = await self.require(session, code)
+        nppo.content_signature = policy.value
+        await session.flush()
         return nppo
 
     async def add_client_certificate(
