@@ -196,6 +196,7 @@ def read_phyto_envelope(element: etree._Element, *, path: str) -> SubmittedEnvel
     header = read_header(children)
     embedded = children.element(certificate, required=True)
     assert embedded is not None
+    _drop_envelope_type_annotation(embedded, "SPSCertificate")
     return SubmittedEnvelope(header=header, content=serialize_element(embedded))
 
 
@@ -205,7 +206,27 @@ def read_country_response(element: etree._Element, *, path: str) -> SubmittedEnv
     header = read_header(children)
     embedded = children.element(acknowledgement, required=True)
     assert embedded is not None
+    _drop_envelope_type_annotation(embedded, "SPSAcknowledgement")
     return SubmittedEnvelope(header=header, content=serialize_element(embedded))
+
+
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+
+
+def _drop_envelope_type_annotation(embedded: etree._Element, hub_type: str) -> None:
+    """Remove an ``xsi:type`` naming the live WSDL's own type for the embedded document.
+
+    Clients generated from the live WSDL (zeep, JAXB) annotate the embedded root with the hub's
+    type name (``{http://ephyto.ippc.int/}SPSAcknowledgement``): a fact about the envelope
+    schema, not part of the certificate or acknowledgement, and a name the document's own
+    schema does not know. Any other ``xsi:type`` stays and is judged by validation.
+    """
+    value = embedded.get(_XSI_TYPE)
+    if value is None:
+        return
+    prefix, _, local = value.strip().rpartition(":")
+    if local == hub_type and embedded.nsmap.get(prefix or None) == HUB:
+        del embedded.attrib[_XSI_TYPE]
 
 
 def serialize_element(element: etree._Element) -> bytes:

@@ -6,6 +6,7 @@ WSDL file as a national system ships it and gets its service address replaced, n
 """
 
 import asyncio
+import base64
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 import requests
 import zeep
 import zeep.exceptions
+from lxml import etree
+from zeep import Plugin
 from zeep.transports import Transport
 
 from ephyto_core._pki import issue_server_certificate
@@ -23,6 +26,7 @@ from hub.identity.tls import make_uvicorn_config
 from hub.runtime import build_runtime
 from hub.settings import HubSettings
 from hub.soap.endpoints import SOAP_PATH
+from tests.conftest import REPO_ROOT
 from tests.hub import conftest as hub_fixtures
 from tests.hub.rest.payloads import certificate_xml
 
@@ -81,7 +85,9 @@ def national_system(
     the client from another WSDL."""
     sessions: list[requests.Session] = []
 
-    def connect(code: str | None, *, wsdl: str | None = None) -> zeep.proxy.ServiceProxy:
+    def connect(
+        code: str | None, *, wsdl: str | None = None, plugins: list[Plugin] | None = None
+    ) -> zeep.proxy.ServiceProxy:
         session = requests.Session()
         sessions.append(session)
         # Trust exactly the test CA: REQUESTS_CA_BUNDLE and proxy variables would override it.
@@ -96,6 +102,7 @@ def national_system(
         client = zeep.Client(
             wsdl or str(conformance_dir / "hub-wsdl-2024" / "ephyto-prod.wsdl"),
             transport=Transport(session=session, timeout=10, operation_timeout=30),
+            plugins=plugins or [],
         )
         return client.create_service(BINDING, hub_address)
 
@@ -154,3 +161,132 @@ def test_client_generated_from_our_served_wsdl_works(
     assert len(ours._binding._operations) == 27
     assert ours.GetProfile().Country == "AA"
     assert ours.GetImportEnvelopeHeaders() is None
+
+
+class _ContentAsCdata(Plugin):
+    """Sends envelope `Content` in a CDATA section, as some national systems do."""
+
+    def egress(
+        self,
+        envelope: etree._Element,
+        http_headers: dict[str, str],
+        operation: object,
+        binding_options: object,
+    ) -> tuple[etree._Element, dict[str, str]]:
+        for content in envelope.iter("{http://ephyto.ippc.int/HUB.Entities}Content"):
+            content.text = etree.CDATA(content.text or "")
+        return envelope, http_headers
+
+
+def _header(number: str, **extra: object) -> dict[str, object]:
+    return {
+        "From": "AA",
+        "To": "BB",
+        "CertificateType": 851,
+        "CertificateStatus": 70,
+        "NPPOCertificateNumber": number,
+        **extra,
+    }
+
+
+def test_live_wsdl_client_runs_the_whole_exchange(
+    national_system: NationalSystem, conformance_dir: Path, test_pki: hub_fixtures.TestPki
+) -> None:
+    """Every way of sending, both ways of pulling, all three acknowledgements, tracking,
+    the sender's unfinished list, a country response and validation - over real mTLS."""
+    aa, bb = national_system("AA"), national_system("BB")
+
+    as_string = aa.DeliverEnvelope(env={**_header("AA-STR"), "Content": certificate_xml("AA-STR")})
+    as_base64 = aa.DeliverEnvelope(
+        env={
+            **_header("AA-B64"),
+            "Content": base64.b64encode(certificate_xml("AA-B64").encode()).decode(),
+        }
+    )
+    validated = aa.ValidateAndDeliverEnvelope(
+        envelope={**_header("AA-VAL"), "Content": certificate_xml("AA-VAL")}
+    )
+    cdata_client = national_system("AA", plugins=[_ContentAsCdata()])
+    as_cdata = cdata_client.DeliverEnvelope(
+        env={**_header("AA-CDATA"), "Content": certificate_xml("AA-CDATA")}
+    )
+    certificate_type = aa._client.get_element(
+        "{urn:un:unece:uncefact:data:standard:SPSCertificate:17}SPSCertificate"
+    )
+    embedded = certificate_type.parse(
+        etree.fromstring(certificate_xml("AA-PHYTO").encode()), aa._client.wsdl.types
+    )
+    as_element = aa.DeliverPhytoEnvelope(
+        ePhytoEnvelope={**_header("AA-PHYTO"), "SPSCertificate": embedded}
+    )
+    sent = [as_string, as_base64, validated, as_cdata, as_element]
+    for header in sent:
+        assert header.HUBTrackingInfo == "PendingDelivery", header.hubDeliveryErrorMessage
+    numbers = {h.hubDeliveryNumber for h in sent}
+    assert len(numbers) == 5
+
+    assert {h.hubDeliveryNumber for h in aa.GetUnderDeliveryEnvelope()} == numbers
+    assert {h.hubDeliveryNumber for h in bb.GetImportEnvelopeHeaders()} == numbers
+    assert {h.hubDeliveryNumber for h in bb.GetImportEnvelopeHeaders(countryCode="BB")} == numbers
+    single = bb.PULLSingleImportEnvelope(hubTrackingNumber=as_base64.hubDeliveryNumber)
+    assert single.Content == certificate_xml("AA-B64")  # base64 in, the certificate out
+    everything = bb.PULLImportEnvelope()
+    assert {e.hubDeliveryNumber for e in everything} == numbers
+    pulled_cdata = next(e for e in everything if e.hubDeliveryNumber == as_cdata.hubDeliveryNumber)
+    assert pulled_cdata.Content == certificate_xml("AA-CDATA")
+
+    bb.AcknowledgeEnvelopeReceipt(hubTrackingNumber=as_string.hubDeliveryNumber)
+    assert (
+        bb.AdvancedAcknowledgeEnvelopeReceipt(
+            hubTrackingNumber=as_base64.hubDeliveryNumber, warningMessage="seal number unreadable"
+        )
+        == "DeliveredWithWarnings"
+    )
+    assert (
+        bb.AcknowledgeFailedEnvelopeReceipt(
+            hubTrackingNumber=as_cdata.hubDeliveryNumber, message="could not read the consignee"
+        )
+        == "DeliveredNotReadable"
+    )
+    states = {n: aa.GetEnvelopeTrackingInfo(hubTrackingNumber=n) for n in numbers}
+    assert states[as_string.hubDeliveryNumber].HUBTrackingInfo == "Delivered"
+    warned = states[as_base64.hubDeliveryNumber]
+    assert (warned.HUBTrackingInfo, warned.hubDeliveryErrorMessage) == (
+        "DeliveredWithWarnings",
+        "seal number unreadable",
+    )
+    assert states[as_cdata.hubDeliveryNumber].HUBTrackingInfo == "DeliveredNotReadable"
+    assert states[validated.hubDeliveryNumber].HUBTrackingInfo == "PendingDelivery"
+    assert (
+        aa.GetEnvelopeTrackingInfo(hubTrackingNumber="unknown").HUBTrackingInfo
+        == "EnvelopeNotExists"
+    )
+    assert {h.hubDeliveryNumber for h in aa.GetUnderDeliveryEnvelope()} == {
+        validated.hubDeliveryNumber,
+        as_element.hubDeliveryNumber,
+    }
+
+    acknowledgement = aa._client.get_element(
+        "{urn:un:unece:uncefact:data:standard:SPSAcknowledgement:17}SPSAcknowledgement"
+    ).parse(
+        etree.parse(
+            str(REPO_ROOT / "tests/core/data/acknowledgements/acknowledgement.xml")
+        ).getroot(),
+        aa._client.wsdl.types,
+    )
+    response = bb.DeliverCountryResponseEnvelope(
+        CountryResponseEnvelope={
+            **_header("AA-STR", From="BB", To="AA"),
+            "SPSAcknowledgement": acknowledgement,
+        }
+    )
+    assert response.HUBTrackingInfo == "PendingDelivery", response.hubDeliveryErrorMessage
+    assert [h.hubDeliveryNumber for h in aa.GetImportEnvelopeHeaders()] == [
+        response.hubDeliveryNumber
+    ]
+
+    findings = aa.ValidatePhytoXML(
+        ePhytoXML=certificate_xml("AA-STR").replace("ScientificName", "Botany")
+    )
+    assert any(f.area == "Schema" and f.level == "SEVERE" for f in findings)
+    assert aa.ValidatePhytoXML(ePhytoXML=certificate_xml("AA-STR")) in (None, [])
