@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.database import unit_of_work, utcnow
 from hub.envelopes.domain import TrackingState
 from hub.envelopes.service import EnvelopeService
+from hub.observability.metrics import record_push_attempt
 from hub.routing import repository
 from hub.routing.models import PushState
 from hub.routing.policy import PushPolicy
@@ -255,6 +256,7 @@ class PushLane:
                     actor=self.box_code,
                 )
             await repository.record_success(session, box_code=self.box_code, now=now)
+            record_push_attempt(destination=self.box_code, result="ok")
             return True
         assert isinstance(outcome, PushFailed)
         reason = f"push to {self.box_code} failed: {outcome.reason}"
@@ -285,6 +287,10 @@ class PushLane:
                 due_at=now + self._policy.retry_delay(attempts, self._rng),
                 error=outcome.reason,
             )
+        record_push_attempt(
+            destination=self.box_code,
+            result="failed" if attempts >= self._policy.max_attempts or too_old else "retry",
+        )
         opened = await repository.record_failure(
             session,
             box_code=self.box_code,

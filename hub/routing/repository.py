@@ -17,6 +17,7 @@ from hub.envelopes.domain import TrackingState
 from hub.envelopes.models import EnvelopeRecord
 from hub.nppos.domain import DeliveryMode
 from hub.nppos.models import Nppo
+from hub.operators.models import DeliveryPause
 from hub.routing.models import OutboxMessage, PushCircuit, PushDelivery, PushState
 
 PENDING = TrackingState.PENDING_DELIVERY.value
@@ -172,13 +173,15 @@ async def receiving_boxes(session: AsyncSession) -> list[str]:
 
 
 async def push_destinations(session: AsyncSession) -> dict[str, str]:
-    """Push boxes and their receiver URLs."""
+    """Push boxes and their receiver URLs; a box operators paused has no lane until resumed."""
+    paused = select(DeliveryPause.box_code).where(DeliveryPause.box_code == Nppo.code)
     rows = await session.execute(
         select(Nppo.code, Nppo.push_url).where(
             Nppo.active.is_(True),
             Nppo.can_receive.is_(True),
             Nppo.delivery_mode == DeliveryMode.PUSH.value,
             Nppo.push_url.is_not(None),
+            ~paused.exists(),
         )
     )
     return {code: url for code, url in rows.tuples() if url}
