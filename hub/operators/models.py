@@ -79,3 +79,17 @@ class PendingAction(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64), default=None)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     decision_reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class DeliveryPause(Base):
+    """A push destination operators have paused: its push lane stops until the row is gone.
+
+    Envelopes keep arriving in the box (nothing is refused or lost); only pushes wait.
+    """
+
+    __tablename__ = "delivery_pauses"
+
+    box_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    paused_by: Mapped[str] = mapped_column(String(64))
+    paused_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)

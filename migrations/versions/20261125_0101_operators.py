@@ -1,4 +1,4 @@
-"""Operator accounts, sessions, audit log and two-operator pending actions.
+"""Operator accounts, sessions, audit log, two-operator pending actions, delivery pauses.
 
 Revision ID: 0101_operators
 Revises: 0001
@@ -80,9 +80,18 @@ def upgrade() -> None:
     op.create_index(
         "ix_operator_pending_actions_state", "operator_pending_actions", ["state", "id"]
     )
+    op.create_table(
+        "delivery_pauses",
+        sa.Column("box_code", sa.String(16), nullable=False),
+        sa.Column("paused_by", sa.String(64), nullable=False),
+        sa.Column("paused_at", UtcDateTime(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("box_code", name="pk_delivery_pauses"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("delivery_pauses")
     op.drop_index("ix_operator_pending_actions_state", table_name="operator_pending_actions")
     op.drop_table("operator_pending_actions")
     op.drop_index("ix_operator_audit_target", table_name="operator_audit")
