@@ -46,7 +46,8 @@ class BoxConsumer:
         self._clock = clock
         self._stopping = asyncio.Event()
         self._boxes: set[str] = set()
-        self.routed = 0
+        #: Deliveries acknowledged / dead-lettered by this consumer (for operators and tests).
+        self.acked = 0
         self.dead_lettered = 0
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -96,11 +97,11 @@ class BoxConsumer:
             for delivery in waiting:
                 if number in routed.known:
                     await delivery.ack()
+                    self.acked += 1
                 else:
                     logger.error("dead-lettering a routing message for unknown %s", number)
                     self.dead_lettered += 1
                     await delivery.reject()
-        self.routed += len(routed.known)
         for box in routed.push_boxes:
             self._on_push_work(box)
 
