@@ -92,7 +92,7 @@ async def certificate_expiries(
     signers = await session.execute(
         select(SigningCertificate, Nppo.code).join(Nppo, SigningCertificate.nppo_id == Nppo.id)
     )
-    for kind, rows in (("client", clients.tuples()), ("signing", signers.tuples())):
+    for kind, rows in (("client", clients.all()), ("signing", signers.all())):
         for record, code in rows:
             found.append(
                 _expiry(

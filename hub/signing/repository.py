@@ -41,7 +41,7 @@ async def seals_by_number(session: AsyncSession, numbers: Sequence[str]) -> dict
         .join(EnvelopeSealRecord, EnvelopeSealRecord.envelope_id == EnvelopeRecord.id)
         .where(EnvelopeRecord.hub_delivery_number.in_(numbers))
     )
-    return {number: document for number, document in result.tuples()}
+    return {number: document for number, document in result}
 
 
 async def envelope_by_number(session: AsyncSession, number: str) -> EnvelopeRecord | None:

@@ -304,9 +304,12 @@ def _clip(text: str, limit: int = 60) -> str:
 # ------------------------------------------------------------------------------------ writing
 
 
-def soap_envelope(response: etree._Element) -> bytes:
-    """A SOAP 1.1 answer with `response` (an operation's response element) as the Body."""
+def soap_envelope(response: etree._Element, *, headers: Sequence[etree._Element] = ()) -> bytes:
+    """A SOAP 1.1 answer with `response` (an operation's response element) as the Body and
+    `headers` (header blocks such as the hub's seals, `hub.soap.signatures`) in a Header."""
     envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+    if headers:
+        etree.SubElement(envelope, f"{{{SOAP_ENV}}}Header").extend(headers)
     etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(response)
     return etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
 

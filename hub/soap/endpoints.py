@@ -65,10 +65,11 @@ async def call_operation(request: Request, runtime: RuntimeDep) -> Response:
                 envelopes=runtime.envelopes,
                 nppos=runtime.nppos,
                 codelists=runtime.codelists,
+                signing=runtime.signing,
             )
             result = await operation.handle(context, element)
             # Serialized inside the unit of work: a response that cannot be written rolls back.
-            answer = soap_envelope(result)
+            answer = soap_envelope(result, headers=context.soap_headers)
     except Exception as exc:  # every failure becomes a fault; fault_for logs the unexpected
         fault = fault_for(exc)
         if fault.code is not FaultCode.SERVER:

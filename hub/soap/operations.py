@@ -7,7 +7,7 @@ operations up in it and the WSDL we serve is generated from it, so the two canno
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from lxml import etree
@@ -21,6 +21,7 @@ from hub.envelopes.service import EnvelopeService
 from hub.errors import DeliveryRefused
 from hub.identity.domain import AuthenticatedNppo
 from hub.nppos.service import NppoService
+from hub.signing.service import SigningService
 from hub.soap.codec import (
     NSMAP,
     Children,
@@ -42,6 +43,7 @@ from hub.soap.codec import (
     xs_datetime,
 )
 from hub.soap.faults import SoapFault
+from hub.soap.signatures import receipts_header, seals_header
 
 SOAP_ACTION_BASE: Final = "http://ephyto.ippc.int/IDeliveryService/"
 
@@ -55,6 +57,10 @@ class OperationContext:
     envelopes: EnvelopeService
     nppos: NppoService
     codelists: CodeListService
+    #: Seals and receipts for the answer's SOAP header; None leaves them out (unit tests).
+    signing: SigningService | None = None
+    #: Header blocks the handler adds to its answer (hub.soap.signatures).
+    soap_headers: list[etree._Element] = field(default_factory=list)
 
 
 Handler = Callable[[OperationContext, etree._Element], Awaitable[etree._Element]]
@@ -106,6 +112,15 @@ def _response(operation: str) -> etree._Element:
     return etree.Element(hub(f"{operation}Response"), nsmap=NSMAP)
 
 
+async def _attach_seals(ctx: OperationContext, numbers: Sequence[str | None]) -> None:
+    if ctx.signing is None:
+        return
+    seals = await ctx.signing.seals(ctx.session, [n for n in numbers if n])
+    block = seals_header(seals)
+    if block is not None:
+        ctx.soap_headers.append(block)
+
+
 def _tracking_number(request: etree._Element, *others: str) -> tuple[str, ...]:
     params = _params(request, "hubTrackingNumber", *others)
     return tuple(params.required_text(hub(n)) for n in ("hubTrackingNumber", *others))
@@ -132,6 +147,11 @@ async def _submission(
             hub_delivery_number=None,
             tracking_info=TrackingState.FAILED_DELIVERY,
             error_message=str(refusal),
+        )
+    else:
+        # The sender gets the hub's seal of what it accepted (the original and each copy).
+        await _attach_seals(
+            ctx, [header.hub_delivery_number, *(f.hub_delivery_number for f in header.forwardings)]
         )
     response = _response(operation)
     write_header(response, hub(f"{operation}Result"), header)
@@ -242,6 +262,7 @@ async def pull_single_import_envelope(
 ) -> etree._Element:
     (number,) = _tracking_number(request)
     envelope = await ctx.envelopes.pull_one(ctx.session, caller=ctx.caller, delivery_number=number)
+    await _attach_seals(ctx, [envelope.header.hub_delivery_number])
     response = _response("PULLSingleImportEnvelope")
     write_envelope(response, hub("PULLSingleImportEnvelopeResult"), envelope)
     return response
@@ -250,6 +271,7 @@ async def pull_single_import_envelope(
 async def pull_import_envelope(ctx: OperationContext, request: etree._Element) -> etree._Element:
     _params(request)
     envelopes = await ctx.envelopes.pull_all(ctx.session, caller=ctx.caller)
+    await _attach_seals(ctx, [e.header.hub_delivery_number for e in envelopes])
     response = _response("PULLImportEnvelope")
     # The live contract's result name has the plural: PULLImportEnvelopesResult.
     write_envelopes(response, hub("PULLImportEnvelopesResult"), envelopes)
@@ -303,6 +325,12 @@ async def get_envelope_tracking_info(
     header = await ctx.envelopes.tracking_info(
         ctx.session, caller=ctx.caller, delivery_number=number
     )
+    if ctx.signing is not None and header.tracking_info is not TrackingState.ENVELOPE_NOT_EXISTS:
+        # Once the receiver has acknowledged, the sender's proof of delivery rides along.
+        receipt = await ctx.signing.receipt_if_any(ctx.session, number.strip())
+        block = receipts_header([receipt] if receipt is not None else [])
+        if block is not None:
+            ctx.soap_headers.append(block)
     response = _response("GetEnvelopeTrackingInfo")
     write_header(response, hub("GetEnvelopeTrackingInfoResult"), header)
     return response
