@@ -5,6 +5,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from hub.observability.endpoints import router as observability_router
+from hub.observability.metrics import install_envelope_hooks
+from hub.operators.install import install_console
+from hub.operators.routing_control import RoutingControl
+from hub.operators.settings import OperatorSettings
 from hub.rest.errors import install_problem_handlers
 from hub.rest.router import router as rest_router
 from hub.routing.workers import RoutingWorkers
@@ -14,7 +19,10 @@ from hub.soap.endpoints import router as soap_router
 
 
 def create_app(
-    settings: HubSettings | None = None, *, runtime: HubRuntime | None = None
+    settings: HubSettings | None = None,
+    *,
+    runtime: HubRuntime | None = None,
+    operator_settings: OperatorSettings | None = None,
 ) -> FastAPI:
     """Build the hub. Tests pass settings (or a ready runtime), never the environment."""
     runtime = runtime or build_runtime(settings or HubSettings())
@@ -45,4 +53,8 @@ def create_app(
     install_problem_handlers(app)
     app.include_router(soap_router)
     app.include_router(rest_router, prefix="/api/v1")
+    # Operations: /metrics, /health/live, /health/ready, and the operator console at /operator.
+    install_envelope_hooks()
+    app.include_router(observability_router)
+    install_console(app, settings=operator_settings or OperatorSettings(), control=RoutingControl())
     return app

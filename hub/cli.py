@@ -59,23 +59,56 @@ def serve(host: str, port: int) -> None:
     Needs EPHYTO_TLS_CERT, EPHYTO_TLS_KEY and EPHYTO_TLS_CLIENT_CA, or, behind a
     TLS-terminating proxy, EPHYTO_TRUSTED_PROXIES (then it serves plain HTTP to the proxy).
     """
+    from hub.observability.logs import configure_logging
     from hub.server import serve_forever
 
+    configure_logging()
     settings = HubSettings()
     upgrade_to_head(settings.sqlalchemy_url)
-    serve_forever(settings, host=host, port=port)
+    # log_config=None: uvicorn keeps the structured handler instead of installing its own.
+    serve_forever(settings, host=host, port=port, log_config=None)
+
+
+@hub.command("wait-for-db")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to keep trying.")
+@click.option(
+    "--broker/--no-broker",
+    default=True,
+    show_default=True,
+    help="Also wait for RabbitMQ when EPHYTO_BROKER_URL is set.",
+)
+def wait_for_db(timeout: float, broker: bool) -> None:
+    """Wait until the database (and the broker) accept connections: a container's prestart step.
+
+    Exits 0 once they answer, 1 with the last error after --timeout seconds.
+    """
+    from hub.observability.health import wait_for_services
+
+    settings = HubSettings()
+    failure = asyncio.run(
+        wait_for_services(settings, within=timeout, broker=broker, report=click.echo)
+    )
+    if failure is not None:
+        raise click.ClickException(failure)
 
 
 @hub.command()
-def worker() -> None:
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve this worker's own counters (push attempts, ...) for Prometheus on this port.",
+)
+def worker(metrics_port: int | None) -> None:
     """Run the routing workers: outbox relay, box consumers, push delivery.
 
     Needs EPHYTO_BROKER_URL (RabbitMQ). Run as many as you like, on any machine that reaches the
     database and the broker; they share the work. Stops cleanly on SIGTERM or Ctrl+C.
     """
-    import logging
     import signal
 
+    from hub.observability.logs import configure_logging
+    from hub.observability.metrics import install_envelope_hooks, serve_worker_metrics
     from hub.routing.workers import RoutingWorkers
 
     settings = HubSettings()
@@ -83,7 +116,10 @@ def worker() -> None:
         raise click.ClickException(
             "set EPHYTO_BROKER_URL: without RabbitMQ the workers run inside `ephyto hub serve`"
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
+    install_envelope_hooks()
+    if metrics_port is not None:
+        serve_worker_metrics(metrics_port)
     upgrade_to_head(settings.sqlalchemy_url)
 
     async def main() -> None:

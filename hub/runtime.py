@@ -11,6 +11,7 @@ from hub.codelists.service import CodeListService
 from hub.database import create_engine, create_sessionmaker
 from hub.envelopes.service import EnvelopeLimits, EnvelopeService
 from hub.nppos.service import NppoService
+from hub.observability.validation import ObservedValidator
 from hub.routing.amqp import AmqpBroker
 from hub.routing.broker import Broker
 from hub.routing.memory import InProcessBroker
@@ -49,7 +50,8 @@ def build_runtime(settings: HubSettings) -> HubRuntime:
     # Compiled schemas and code lists are immutable: one copy per process serves every runtime.
     schemas = default_schema_set()
     code_lists = default_code_lists()
-    validator = Validator(schemas=schemas, code_lists=code_lists)
+    # Observed: counts findings by area and level for ephyto_validation_results_total.
+    validator = ObservedValidator(schemas=schemas, code_lists=code_lists)
     codelists = CodeListService(code_lists=code_lists)
     signing = SigningService(seal=load_seal(settings))
     sessionmaker = create_sessionmaker(engine)

@@ -28,10 +28,10 @@ def hub_uvicorn_config(
     )
 
 
-def serve_forever(settings: HubSettings, *, host: str, port: int) -> None:
+def serve_forever(settings: HubSettings, *, host: str, port: int, **options: Any) -> None:
     if settings.tls_cert is None and not settings.trusted_proxies:
         raise SystemExit(
             "refusing to serve: set EPHYTO_TLS_CERT/EPHYTO_TLS_KEY/EPHYTO_TLS_CLIENT_CA for mutual "
             "TLS, or EPHYTO_TRUSTED_PROXIES when a TLS-terminating proxy passes client certificates"
         )
-    uvicorn.Server(hub_uvicorn_config(settings, host=host, port=port)).run()
+    uvicorn.Server(hub_uvicorn_config(settings, host=host, port=port, **options)).run()

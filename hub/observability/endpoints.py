@@ -26,7 +26,12 @@ async def prometheus_metrics(request: Request) -> Response:
     control: DeliveryControl = request.app.state.delivery_control
     async with unit_of_work(runtime.sessionmaker) as session:
         controls = await control.states(session)
-        snapshot = await metrics.read_snapshot(session, now=utcnow(), controls=controls)
+        snapshot = await metrics.read_snapshot(
+            session,
+            now=utcnow(),
+            controls=controls,
+            hub_certificates={"hub-seal": runtime.signing.seal_certificate},
+        )
     return Response(metrics.render(snapshot), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.settings import HubSettings
+
 CHECK_TIMEOUT_SECONDS = 3.0
 
 
@@ -51,3 +53,37 @@ async def run_check(name: str, check: Callable[[], Awaitable[str]]) -> CheckResu
     except Exception as exc:  # any failure of a dependency means "not ready", with its reason
         detail, ok = f"{type(exc).__name__}: {exc}"[:300], False
     return CheckResult(name=name, ok=ok, detail=detail, seconds=time.perf_counter() - started)
+
+
+async def wait_for_services(
+    settings: HubSettings,
+    *,
+    within: float,
+    broker: bool = True,
+    report: Callable[[str], None] = print,
+    every: float = 1.0,
+) -> str | None:
+    """Try the database (and the broker) until both answer; None, or the last failure."""
+    from hub.database import create_engine
+
+    engine = create_engine(settings.sqlalchemy_url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    try:
+        while True:
+            checks = [run_check("database", lambda: check_database(engine))]
+            if broker and settings.broker_url:
+                checks.append(run_check("broker", lambda: check_broker(settings.broker_url)))
+            results = await asyncio.gather(*checks)
+            failed = [r for r in results if not r.ok]
+            if not failed:
+                for r in results:
+                    report(f"{r.name}: {r.detail}")
+                return None
+            last = "; ".join(f"{r.name}: {r.detail}" for r in failed)
+            if loop.time() >= deadline:
+                return f"not ready after {within:g} s: {last}"
+            report(f"waiting: {last}")
+            await asyncio.sleep(every)
+    finally:
+        await engine.dispose()

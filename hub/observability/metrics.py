@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cryptography import x509
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
@@ -29,6 +30,7 @@ from hub.envelopes.models import EnvelopeRecord
 from hub.observability import state
 from hub.operators.control import DestinationControl
 from hub.operators.models import AuditEntry
+from hub.signing.expiry import CertificateExpiry, certificate_expiries
 
 #: Process-wide event metrics (counters and histograms).
 EVENTS = CollectorRegistry(auto_describe=True)
@@ -161,7 +163,7 @@ class StateSnapshot:
     waiting: Mapping[str, state.BoxWaiting]
     delivered_last_hour: Mapping[str, int]
     by_state: Mapping[str, int]
-    expiries: list[state.CertificateExpiry]
+    expiries: list[CertificateExpiry]
     outbox: state.OutboxBacklog
     push_schedule: Mapping[tuple[str, str], int]
     paused: Mapping[str, bool] = field(default_factory=dict)
@@ -173,8 +175,10 @@ async def read_snapshot(
     *,
     now: datetime,
     controls: Mapping[str, DestinationControl] | None = None,
+    hub_certificates: Mapping[str, x509.Certificate] | None = None,
 ) -> StateSnapshot:
-    """`controls`: destination -> pause and circuit state, from the routing layer."""
+    """`controls`: destination -> pause and circuit state, from the routing layer;
+    `hub_certificates`: the hub's own certificates by kind ("hub-seal"), for their expiry."""
     waiting = await state.waiting_by_box(session)
     receivers = [n.code for n in await state.receiving_nppos(session)]
     destinations = sorted(set(receivers) | set(waiting))
@@ -187,7 +191,7 @@ async def read_snapshot(
             session, since=state.hour_before(now), states=state.DELIVERED_STATES
         ),
         by_state=await state.count_by_state(session),
-        expiries=await state.certificate_expiries(session),
+        expiries=await certificate_expiries(session, now=now, hub_certificates=hub_certificates),
         outbox=await state.outbox_backlog(session),
         push_schedule=await state.push_schedule(session),
         paused={code: c.paused for code, c in controls.items()},
@@ -238,15 +242,12 @@ class SnapshotCollector(Collector):
 
         expiry = GaugeMetricFamily(
             "ephyto_certificate_expiry_days",
-            "Days until a registered certificate expires (negative: expired).",
-            labels=["nppo", "kind", "fingerprint"],
+            "Whole days until a certificate expires (negative: expired): NPPO client and "
+            "signing certificates (revoked ones left out) and the hub's own seal.",
+            labels=["owner", "kind", "fingerprint"],
         )
         for item in s.expiries:
-            if not item.revoked:
-                expiry.add_metric(
-                    [item.nppo_code, item.kind, item.fingerprint_sha256[:16]],
-                    round(item.days_left(s.now), 3),
-                )
+            expiry.add_metric([item.owner, item.kind, item.fingerprint[:16]], item.days_left)
         yield expiry
 
         outbox_size = GaugeMetricFamily(
@@ -271,22 +272,21 @@ class SnapshotCollector(Collector):
             schedule.add_metric([box_code, push_state], count)
         yield schedule
 
-        if s.circuits or s.paused:
-            circuit = GaugeMetricFamily(
-                "ephyto_push_circuit_open",
-                "1 while the push circuit breaker for a destination is open.",
-                labels=["destination"],
-            )
-            paused = GaugeMetricFamily(
-                "ephyto_destination_paused",
-                "1 while operators have paused deliveries to a destination.",
-                labels=["destination"],
-            )
-            for code in s.destinations:
-                circuit.add_metric([code], 1 if s.circuits.get(code) == "open" else 0)
-                paused.add_metric([code], 1 if s.paused.get(code) else 0)
-            yield circuit
-            yield paused
+        circuit = GaugeMetricFamily(
+            "ephyto_push_circuit_open",
+            "1 while the push circuit breaker for a destination is open.",
+            labels=["destination"],
+        )
+        paused = GaugeMetricFamily(
+            "ephyto_destination_paused",
+            "1 while operators have paused deliveries to a destination.",
+            labels=["destination"],
+        )
+        for code in s.destinations:
+            circuit.add_metric([code], 1 if s.circuits.get(code) == "open" else 0)
+            paused.add_metric([code], 1 if s.paused.get(code) else 0)
+        yield circuit
+        yield paused
 
 
 class _Events(Collector):
@@ -299,3 +299,14 @@ def render(snapshot: StateSnapshot) -> bytes:
     registry.register(_Events())
     registry.register(SnapshotCollector(snapshot))
     return generate_latest(registry)
+
+
+def serve_worker_metrics(port: int, *, host: str = "0.0.0.0") -> None:  # noqa: S104
+    """A worker process's own counters on http://host:port/metrics (a daemon thread).
+
+    Gauges come from the hub's /metrics (they are read from the shared database); a worker
+    exports only what happened in it, such as its push attempts.
+    """
+    from prometheus_client import start_http_server
+
+    start_http_server(port, addr=host, registry=EVENTS)

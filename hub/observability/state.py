@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.envelopes.domain import TrackingState
 from hub.envelopes.models import EnvelopeRecord
-from hub.nppos.models import ClientCertificate, Nppo, SigningCertificate
+from hub.nppos.models import Nppo
 from hub.routing.models import OutboxMessage, PushDelivery
 
 PENDING = TrackingState.PENDING_DELIVERY.value
@@ -35,20 +35,6 @@ class BoxWaiting:
 
     def oldest_age_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.oldest_created_at).total_seconds())
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class CertificateExpiry:
-    nppo_code: str
-    #: "client" (TLS, authenticates the NPPO) or "signing" (signs certificate content).
-    kind: str
-    fingerprint_sha256: str
-    subject: str
-    not_after: datetime
-    revoked: bool
-
-    def days_left(self, now: datetime) -> float:
-        return (self.not_after - now).total_seconds() / 86400
 
 
 async def waiting_by_box(session: AsyncSession) -> dict[str, BoxWaiting]:
@@ -90,45 +76,6 @@ async def receiving_nppos(session: AsyncSession) -> Sequence[Nppo]:
     return result.scalars().all()
 
 
-async def certificate_expiries(session: AsyncSession) -> list[CertificateExpiry]:
-    """Client and signing certificates of active NPPOs, soonest expiry first."""
-    expiries: list[CertificateExpiry] = []
-    clients = await session.execute(
-        select(ClientCertificate, Nppo.code)
-        .join(Nppo, ClientCertificate.nppo_id == Nppo.id)
-        .where(Nppo.active.is_(True))
-    )
-    for cert, code in clients.tuples():
-        expiries.append(
-            CertificateExpiry(
-                nppo_code=code,
-                kind="client",
-                fingerprint_sha256=cert.fingerprint_sha256,
-                subject=cert.subject,
-                not_after=cert.not_after,
-                revoked=cert.revoked_at is not None,
-            )
-        )
-    signers = await session.execute(
-        select(SigningCertificate, Nppo.code)
-        .join(Nppo, SigningCertificate.nppo_id == Nppo.id)
-        .where(Nppo.active.is_(True))
-    )
-    for signer, code in signers.tuples():
-        expiries.append(
-            CertificateExpiry(
-                nppo_code=code,
-                kind="signing",
-                fingerprint_sha256=signer.fingerprint_sha256,
-                subject=signer.subject,
-                not_after=signer.not_after,
-                revoked=False,
-            )
-        )
-    expiries.sort(key=lambda e: (e.not_after, e.nppo_code, e.kind))
-    return expiries
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OutboxBacklog:
     #: Envelopes accepted but not yet recorded in their box by a box consumer.
@@ -156,19 +103,6 @@ async def push_schedule(session: AsyncSession) -> dict[tuple[str, str], int]:
         )
     )
     return {(box, push_state): count for box, push_state, count in result.tuples()}
-
-
-def expiry_band(days_left: float) -> str:
-    """The 60/30/7-day thresholds operators act on: renew, chase, escalate."""
-    if days_left <= 0:
-        return "expired"
-    if days_left <= 7:
-        return "critical"
-    if days_left <= 30:
-        return "warning"
-    if days_left <= 60:
-        return "notice"
-    return "ok"
 
 
 def hour_before(now: datetime) -> datetime:

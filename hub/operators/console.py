@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from cryptography import x509
 from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +38,7 @@ from hub.operators.web import (
     signed_in_operator,
     text_field,
 )
+from hub.signing.expiry import certificate_expiries
 
 router = APIRouter(include_in_schema=False)
 
@@ -147,8 +149,10 @@ async def dashboard(request: Request) -> Response:
         pending = await actions_of(request).list_pending(session)
         expiring = [
             e
-            for e in await state.certificate_expiries(session)
-            if not e.revoked and state.expiry_band(e.days_left(now)) != "ok"
+            for e in await certificate_expiries(
+                session, now=now, hub_certificates=_hub_certificates(request)
+            )
+            if e.status.needs_attention
         ]
         failures = await repository.recent_failures(session, limit=10)
     return render(
@@ -413,12 +417,14 @@ async def certificates(request: Request) -> Response:
     runtime = runtime_of(request)
     async with unit_of_work(runtime.sessionmaker) as session:
         operator = await signed_in_operator(request, session)
-        now = utcnow()
-        rows = [
-            (e, e.days_left(now), state.expiry_band(e.days_left(now)))
-            for e in await state.certificate_expiries(session)
-        ]
+        rows = await certificate_expiries(
+            session, now=utcnow(), hub_certificates=_hub_certificates(request)
+        )
     return render(request, "certificates.html", {"rows": rows}, operator=operator)
+
+
+def _hub_certificates(request: Request) -> dict[str, x509.Certificate]:
+    return {"hub-seal": runtime_of(request).signing.seal_certificate}
 
 
 # ------------------------------------------------------------------------------- registry
