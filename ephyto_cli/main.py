@@ -16,8 +16,9 @@ def _register() -> None:
     from ephyto_cli.demo import demo
     from ephyto_cli.validate import validate
     from hub.cli import hub, nppo
+    from hub.operators.cli import operator
 
-    for command in (validate, certs, hub, nppo, demo):
+    for command in (validate, certs, hub, nppo, operator, demo):
         cli.add_command(command)
 
 
