@@ -38,6 +38,7 @@ from hub.operators.web import (
     signed_in_operator,
     text_field,
 )
+from hub.signing import repository as signing_repository
 from hub.signing.expiry import certificate_expiries
 
 router = APIRouter(include_in_schema=False)
@@ -303,6 +304,9 @@ async def envelope(request: Request, number: str) -> Response:
         events = await repository.history(session, record.id)
         sha, size = await repository.content_summary(session, record.content_id)
         push = await repository.push_status(session, record.hub_delivery_number, now=utcnow())
+        links = await repository.evidence_links(session, [e.id for e in events])
+        seal = await signing_repository.seal_of(session, record.id)
+        receipt = await signing_repository.receipt_of(session, record.id)
         related = await repository.related(session, record)
         pending = await actions_of(request).pending_for(session, record.hub_delivery_number)
         log = await audit.entries(session, target=record.hub_delivery_number, limit=50)
@@ -318,6 +322,9 @@ async def envelope(request: Request, number: str) -> Response:
             "e": record,
             "events": events,
             "push": push,
+            "links": links,
+            "seal_bytes": len(seal) if seal else None,
+            "receipt_bytes": len(receipt) if receipt else None,
             "sha256": sha,
             "size": size,
             "related": related,

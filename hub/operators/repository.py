@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.envelopes.models import EnvelopeContent, EnvelopeEvent, EnvelopeRecord
 from hub.observability.state import FAILED_STATES, PENDING
 from hub.routing.models import PushDelivery, PushState
+from hub.signing.models import EvidenceEntry
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -203,3 +204,27 @@ def _push_status(row: PushDelivery, now: datetime) -> PushStatus:
         last_error=row.last_error,
         in_flight=row.leased_until is not None and row.leased_until > now,
     )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EvidenceLink:
+    seq: int
+    event_id: int
+    hash: str
+
+
+async def evidence_links(
+    session: AsyncSession, event_ids: Sequence[int]
+) -> dict[int, EvidenceLink]:
+    """event id -> its link in the hash-chained evidence log (hub/signing), where appended."""
+    if not event_ids:
+        return {}
+    rows = await session.execute(
+        select(EvidenceEntry.seq, EvidenceEntry.event_id, EvidenceEntry.hash).where(
+            EvidenceEntry.event_id.in_(event_ids)
+        )
+    )
+    return {
+        event_id: EvidenceLink(seq=seq, event_id=event_id, hash=digest)
+        for seq, event_id, digest in rows.tuples()
+    }
