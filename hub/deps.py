@@ -14,6 +14,7 @@ from hub.identity.service import authenticate
 from hub.identity.tls import client_certificate_der
 from hub.nppos.service import NppoService
 from hub.runtime import HubRuntime
+from hub.signing.service import SigningService
 
 
 def get_runtime(request: Request) -> HubRuntime:
@@ -60,6 +61,11 @@ def get_codelist_service(runtime: RuntimeDep) -> CodeListService:
     return runtime.codelists
 
 
+def get_signing_service(runtime: RuntimeDep) -> SigningService:
+    return runtime.signing
+
+
 EnvelopeServiceDep = Annotated[EnvelopeService, Depends(get_envelope_service)]
 NppoServiceDep = Annotated[NppoService, Depends(get_nppo_service)]
 CodeListServiceDep = Annotated[CodeListService, Depends(get_codelist_service)]
+SigningServiceDep = Annotated[SigningService, Depends(get_signing_service)]

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from hub.deps import CurrentNppo, EnvelopeServiceDep, SessionDep
+from hub.deps import CurrentNppo, EnvelopeServiceDep, SessionDep, SigningServiceDep
 from hub.rest import schemas
 from hub.rest.body_limit import BodyLimitedRoute
 from hub.rest.problems import problems
@@ -46,7 +46,15 @@ async def waiting_envelopes(
     responses=problems(401, 413, 500),
 )
 async def pull_all_envelopes(
-    session: SessionDep, caller: CurrentNppo, envelopes: EnvelopeServiceDep
+    session: SessionDep,
+    caller: CurrentNppo,
+    envelopes: EnvelopeServiceDep,
+    signing: SigningServiceDep,
 ) -> list[schemas.Envelope]:
     pulled = await envelopes.pull_all(session, caller=caller)
-    return [schemas.Envelope.of(envelope) for envelope in pulled]
+    numbers = [e.header.hub_delivery_number for e in pulled if e.header.hub_delivery_number]
+    seals = await signing.seals_by_number(session, numbers)
+    return [
+        schemas.Envelope.of(envelope, seal=seals.get(envelope.header.hub_delivery_number or ""))
+        for envelope in pulled
+    ]

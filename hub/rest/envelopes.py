@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from hub.deps import CurrentNppo, EnvelopeServiceDep, SessionDep
+from hub.deps import CurrentNppo, EnvelopeServiceDep, SessionDep, SigningServiceDep
 from hub.envelopes import domain
 from hub.envelopes.domain import TrackingState
 from hub.errors import InvalidRequest, NotFound
@@ -35,9 +35,12 @@ _XML_MEDIA_TYPES = ("application/xml", "text/xml")
         "answers 200 with the original. A refused delivery is a 422 problem with "
         "code `delivery_refused` and nothing is stored."
     ),
-    response_model=schemas.EnvelopeHeader,
+    response_model=schemas.SubmittedEnvelopeHeader,
     responses={
-        200: {"model": schemas.EnvelopeHeader, "description": "Already submitted: the original."},
+        200: {
+            "model": schemas.SubmittedEnvelopeHeader,
+            "description": "Already submitted: the original.",
+        },
         **problems(401, 403, 413, 422, 500),
     },
 )
@@ -48,7 +51,8 @@ async def submit_envelope(
     session: SessionDep,
     caller: CurrentNppo,
     envelopes: EnvelopeServiceDep,
-) -> schemas.EnvelopeHeader:
+    signing: SigningServiceDep,
+) -> schemas.SubmittedEnvelopeHeader:
     header = domain.EnvelopeHeader(
         from_code=submission.from_,
         to_code=submission.to,
@@ -65,7 +69,9 @@ async def submit_envelope(
         validate_first=submission.validate_first,
     )
     _created_or_original(request, response, accepted)
-    return schemas.EnvelopeHeader.of(accepted.header)
+    number = accepted.header.hub_delivery_number
+    seals = await signing.seals(session, [number] if number else [])
+    return schemas.SubmittedEnvelopeHeader.sealed(accepted.header, seals[0] if seals else None)
 
 
 @router.post(
@@ -113,8 +119,8 @@ async def send_country_response(
     description=(
         "Download an envelope waiting in the caller's box, as JSON with the document in "
         "`content`; with `Accept: application/xml` the answer is the document itself, with "
-        "the header in `Hub-*` response headers. Pulling does not remove the envelope: it stays "
-        "listed until acknowledged."
+        "the header in `Hub-*` response headers and a `Link` to the hub's seal. Pulling does not "
+        "remove the envelope: it stays listed until acknowledged."
     ),
     response_model=schemas.Envelope,
     responses={
@@ -127,9 +133,11 @@ async def send_country_response(
 )
 async def pull_envelope(
     number: NumberPath,
+    request: Request,
     session: SessionDep,
     caller: CurrentNppo,
     envelopes: EnvelopeServiceDep,
+    signing: SigningServiceDep,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:
     envelope = await envelopes.pull_one(session, caller=caller, delivery_number=number)
@@ -146,9 +154,11 @@ async def pull_envelope(
                 "Hub-Certificate-Status": str(header.certificate_status),
                 "Hub-Tracking-Info": str(header.tracking_info or ""),
                 "Hub-Envelope-Kind": envelope.kind.value,
+                "Link": f'<{request.url_for("envelope_seal", number=number)}>; rel="seal"',
             },
         )
-    return schemas.Envelope.of(envelope)
+    seals = await signing.seals(session, [number])
+    return schemas.Envelope.of(envelope, seal=seals[0] if seals else None)
 
 
 @router.post(

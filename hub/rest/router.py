@@ -6,8 +6,8 @@ client certificate (except /health) and answers errors as problem+json (`hub.res
 
 from fastapi import APIRouter
 
-from hub.rest import boxes, codelists, envelopes, health, nppos, validation
+from hub.rest import boxes, codelists, envelopes, health, nppos, signatures, validation
 
 router = APIRouter()
-for module in (envelopes, boxes, validation, nppos, codelists, health):
+for module in (envelopes, boxes, signatures, validation, nppos, codelists, health):
     router.include_router(module.router)

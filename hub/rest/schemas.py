@@ -143,6 +143,45 @@ class EnvelopeHeader(BaseModel):
         )
 
 
+_SEAL = (
+    "The hub's seal: a standalone XML document with an enveloped XMLDSig signature by the hub, "
+    "stating the delivery number, header, acceptance time and the SHA-256 of the document "
+    "exactly as stored (`xmlsec1 --verify --trusted-pem <CA> seal.xml` checks it)."
+)
+
+
+class SubmittedEnvelopeHeader(EnvelopeHeader):
+    """The header of an accepted envelope, with the hub's seal of it."""
+
+    seal: str | None = Field(default=None, description=_SEAL)
+
+    @classmethod
+    def sealed(cls, header: domain.EnvelopeHeader, seal: bytes | None) -> "SubmittedEnvelopeHeader":
+        fields = EnvelopeHeader.of(header).model_dump()
+        return cls.model_validate({**fields, "seal": seal.decode("utf-8") if seal else None})
+
+
+class SignedDocument(BaseModel):
+    """A seal or delivery receipt: a signed XML document, exactly as the hub stored it."""
+
+    model_config = _OUT
+
+    hub_delivery_number: str
+    document: str = Field(description="The XML document with the hub's enveloped signature.")
+
+
+class SealCertificate(BaseModel):
+    """The certificate the hub signs seals, receipts and evidence checkpoints with."""
+
+    model_config = _OUT
+
+    subject: str
+    fingerprint_sha256: str
+    not_before: datetime
+    not_after: datetime
+    pem: str
+
+
 class Envelope(BaseModel):
     """A pulled envelope: the header and the document it carries."""
 
@@ -159,15 +198,18 @@ class Envelope(BaseModel):
         "their base64."
     )
     content: str
+    seal: str | None = Field(default=None, description=_SEAL)
 
     @classmethod
-    def of(cls, envelope: domain.Envelope) -> "Envelope":
+    def of(cls, envelope: domain.Envelope, *, seal: bytes | None = None) -> "Envelope":
+        sealed = seal.decode("utf-8") if seal is not None else None
         try:
             return cls(
                 header=EnvelopeHeader.of(envelope.header),
                 kind=envelope.kind,
                 content_encoding="text",
                 content=envelope.content.decode("utf-8"),
+                seal=sealed,
             )
         except UnicodeDecodeError:
             return cls(
@@ -175,6 +217,7 @@ class Envelope(BaseModel):
                 kind=envelope.kind,
                 content_encoding="base64",
                 content=base64.b64encode(envelope.content).decode("ascii"),
+                seal=sealed,
             )
 
 

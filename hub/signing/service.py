@@ -103,8 +103,13 @@ class SigningService:
 
     async def seals(self, session: AsyncSession, numbers: Sequence[str]) -> list[bytes]:
         """The seals of these envelopes, in the order given; numbers without one are skipped."""
-        found = await repository.seals_by_number(session, numbers)
+        found = await self.seals_by_number(session, numbers)
         return [found[n] for n in dict.fromkeys(numbers) if n in found]
+
+    async def seals_by_number(
+        self, session: AsyncSession, numbers: Sequence[str]
+    ) -> dict[str, bytes]:
+        return await repository.seals_by_number(session, numbers)
 
     async def seal_for(
         self, session: AsyncSession, *, caller: AuthenticatedNppo, number: str
