@@ -184,7 +184,7 @@ async def push_destinations(session: AsyncSession) -> dict[str, str]:
             ~paused.exists(),
         )
     )
-    return {code: url for code, url in rows.tuples() if url}
+    return {code: url for code, url in rows if url}
 
 
 # ------------------------------------------------------------------------------------ push
@@ -356,7 +356,7 @@ async def push_counts(session: AsyncSession, box_code: str) -> dict[str, int]:
         .where(PushDelivery.box_code == box_code)
         .group_by(PushDelivery.state)
     )
-    return {state: count for state, count in rows.tuples()}
+    return {state: count for state, count in rows}
 
 
 # ------------------------------------------------------------------------------------ circuits

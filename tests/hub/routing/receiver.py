@@ -46,14 +46,6 @@ class FakeReceiver:
     call_times: list[float] = field(default_factory=list)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
         request = Request(scope, receive)
         response = await self._answer(request)
         await response(scope, receive, send)
@@ -125,7 +117,7 @@ async def start_receiver(
         ca_bundle=client_ca,
         require_client_cert=True,
         log_level="warning",
-        lifespan="on",
+        lifespan="off",
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
