@@ -91,7 +91,9 @@ async def test_tenant_settings_store_the_hub_key_sealed_and_never_show_it(
             "default_language": "en",
             "language_en": "true",
             "language_fr": "true",
-            "hub_client_key_pem": "-----BEGIN PRIVATE KEY-----\nnot really\n-----END PRIVATE KEY-----",
+            "hub_client_key_pem": (
+                "-----BEGIN PRIVATE KEY-----\nnot really\n-----END PRIVATE KEY-----"
+            ),
         },
     )
     assert saved.status_code == 303, saved.text[:2000]
