@@ -142,15 +142,15 @@ _RAM_TEMPLATE: Final = """<?xml version="1.0" encoding="UTF-8"?>
            targetNamespace="{ram}" elementFormDefault="qualified" blockDefault="#all">
   <xs:import namespace="{udt}" schemaLocation="{udt_file}"/>
   {simple_types}
-  <xs:complexType name="Text">
+  <xs:complexType name="TextType">
     <xs:simpleContent><xs:extension base="xs:string">
       <xs:attribute name="languageID" type="xs:string"/>
     </xs:extension></xs:simpleContent>
   </xs:complexType>
   <xs:complexType name="NonEmptyText">
-    <xs:simpleContent><xs:extension base="ram:NonEmpty">
-      <xs:attribute name="languageID" type="xs:string"/>
-    </xs:extension></xs:simpleContent>
+    <xs:simpleContent><xs:restriction base="ram:TextType">
+      <xs:pattern value="[\\s\\S]*\\S[\\s\\S]*"/>
+    </xs:restriction></xs:simpleContent>
   </xs:complexType>
   <xs:complexType name="LanguageText">
     <xs:simpleContent><xs:extension base="xs:string">
@@ -221,7 +221,7 @@ _RAM_TEMPLATE: Final = """<?xml version="1.0" encoding="UTF-8"?>
   <xs:complexType name="DocumentNote">
     <xs:sequence>
       <xs:element name="Subject" type="xs:string"/>
-      <xs:element name="Content" type="ram:Text" minOccurs="0"/>
+      <xs:element name="Content" type="ram:TextType" minOccurs="0"/>
     </xs:sequence>
   </xs:complexType>
   <xs:complexType name="ReferencedDocument">
@@ -231,7 +231,7 @@ _RAM_TEMPLATE: Final = """<?xml version="1.0" encoding="UTF-8"?>
       <xs:element name="RelationshipTypeCode" type="xs:string" minOccurs="0"/>
       <xs:element name="ID" type="xs:string" minOccurs="0"/>
       <xs:element name="AttachmentBinaryObject" type="ram:Attachment" minOccurs="0"/>
-      <xs:element name="Information" type="ram:Text" minOccurs="0"/>
+      <xs:element name="Information" type="ram:TextType" minOccurs="0"/>
     </xs:sequence>
   </xs:complexType>
   <xs:complexType name="Authentication">
@@ -338,8 +338,8 @@ _RAM_TEMPLATE: Final = """<?xml version="1.0" encoding="UTF-8"?>
   <xs:complexType name="TradeLine">
     <xs:sequence>
       <xs:element name="SequenceNumeric" type="xs:int"/>
-      <xs:element name="Description" type="ram:Text" minOccurs="0" maxOccurs="unbounded"/>
-      <xs:element name="CommonName" type="ram:Text" minOccurs="0" maxOccurs="unbounded"/>
+      <xs:element name="Description" type="ram:TextType" minOccurs="0" maxOccurs="unbounded"/>
+      <xs:element name="CommonName" type="ram:TextType" minOccurs="0" maxOccurs="unbounded"/>
       <xs:element name="ScientificName" type="ram:NonEmptyText" maxOccurs="unbounded"/>
       <xs:element name="IntendedUse" type="ram:LanguageText" minOccurs="0"
                   maxOccurs="unbounded"/>
@@ -376,14 +376,14 @@ _RAM_TEMPLATE: Final = """<?xml version="1.0" encoding="UTF-8"?>
   <xs:complexType name="LineNote">
     <xs:sequence>
       <xs:element name="Subject" type="xs:string"/>
-      <xs:element name="Content" type="ram:Text" minOccurs="0" maxOccurs="unbounded"/>
+      <xs:element name="Content" type="ram:TextType" minOccurs="0" maxOccurs="unbounded"/>
     </xs:sequence>
   </xs:complexType>
   <xs:complexType name="Classification">
     <xs:sequence>
       <xs:element name="SystemName" type="xs:string"/>
       <xs:element name="ClassCode" type="xs:string"/>
-      <xs:element name="ClassName" type="ram:Text" minOccurs="0" maxOccurs="unbounded"/>
+      <xs:element name="ClassName" type="ram:TextType" minOccurs="0" maxOccurs="unbounded"/>
     </xs:sequence>
   </xs:complexType>
   <xs:complexType name="Package">
@@ -424,7 +424,7 @@ _RAM_TEMPLATE: Final = """<?xml version="1.0" encoding="UTF-8"?>
   </xs:complexType>
   <xs:complexType name="Characteristic">
     <xs:sequence>
-      <xs:element name="Description" type="ram:Text" maxOccurs="unbounded"/>
+      <xs:element name="Description" type="ram:TextType" maxOccurs="unbounded"/>
       <xs:element name="ValueMeasure" type="ram:Measure" minOccurs="0"/>
     </xs:sequence>
   </xs:complexType>
@@ -469,19 +469,21 @@ class _InMemory(etree.Resolver):
 
 
 _XS: Final = "{http://www.w3.org/2001/XMLSchema}"
-#: The types of rsm:SPSExchangedDocument and rsm:SPSConsignment must keep a name (another schema
-#: module refers to them); they keep the hub profile's names, so an ``xsi:type`` naming them
-#: means the same type in both schemas.
-_ROOT_TYPES: Final = frozenset({"SPSExchangedDocumentType", "SPSConsignmentType"})
+#: Types that must keep a name: those of rsm:SPSExchangedDocument and rsm:SPSConsignment (another
+#: schema module refers to them) and TextType (the base of a restriction). They keep the hub
+#: profile's names; an ``xsi:type`` naming one names the hub's type of that name as well, a
+#: complex type of which ours is a narrowing.
+_NAMED_TYPES: Final = frozenset({"SPSExchangedDocumentType", "SPSConsignmentType", "TextType"})
 
 
 def _anonymous_element_types(schema_text: str) -> str:
-    """Inline every named type used as an element's type, then drop the ones left unused.
+    """Inline every named type used by an element or attribute, then drop those left unused.
 
     A document may name an element's type in ``xsi:type``. The hub profile knows none of our
-    type names, so it would refuse what we accepted; with anonymous element types (and
-    ``blockDefault="#all"`` against derived ones) we refuse any ``xsi:type`` the hub might
-    read differently, and such a document takes the full path.
+    type names and would refuse what we accepted, and libxml2 lets ``xsi:type`` name a simple
+    type that merely shares a base with the declared one. With no named simple types left, and
+    ``blockDefault="#all"`` against derived types, any ``xsi:type`` the hub might read
+    differently fails here and the document takes the full path.
     """
     root = etree.fromstring(schema_text.encode())
     named = {
@@ -489,22 +491,23 @@ def _anonymous_element_types(schema_text: str) -> str:
         for t in root
         if t.tag in (_XS + "complexType", _XS + "simpleType") and t.get("name")
     }
-    for element in root.iter(_XS + "element"):
-        type_name = (element.get("type") or "").removeprefix("ram:")
-        definition = named.get(type_name)
-        if definition is None:
-            continue
-        anonymous = copy.deepcopy(definition)
-        del anonymous.attrib["name"]
-        del element.attrib["type"]
-        element.append(anonymous)
+    # Until none is left: an inlined type may itself use named ones (types do not recurse).
+    while users := [
+        user
+        for user in root.iter(_XS + "element", _XS + "attribute")
+        if (user.get("type") or "").removeprefix("ram:") in named
+    ]:
+        for user in users:
+            anonymous = copy.deepcopy(named[user.attrib.pop("type").removeprefix("ram:")])
+            del anonymous.attrib["name"]
+            user.append(anonymous)
     referenced = {
         (el.get(attribute) or "").removeprefix("ram:")
         for el in root.iter()
         for attribute in ("type", "base")
     }
     for name, definition in named.items():
-        if name not in referenced and name not in _ROOT_TYPES:
+        if name not in referenced and name not in _NAMED_TYPES:
             root.remove(definition)
     return etree.tostring(root, encoding="unicode")
 
