@@ -77,7 +77,7 @@ def _variants(root: etree._Element, every: int) -> Iterator[tuple[str, etree._El
             continue
         position = f"#{index} {etree.QName(element).localname}"
 
-        def copy_of() -> tuple[etree._Element, etree._Element]:
+        def copy_of(index: int = index) -> tuple[etree._Element, etree._Element]:
             clone = copy.deepcopy(root)
             return clone, list(clone.iter(etree.Element))[index]
 
@@ -94,7 +94,7 @@ def _variants(root: etree._Element, every: int) -> Iterator[tuple[str, etree._El
                     del target.attrib[name]
                 else:
                     target.set(name, value)
-                yield f"{position} @{name}={value!r}", clone
+                yield f"{position} @{name!s}={value!r}", clone
         if element is not root:
             clone, target = copy_of()
             target.getparent().remove(target)  # type: ignore[union-attr]
