@@ -109,6 +109,7 @@ async def register_demo_nppos(settings: HubSettings, pki: DemoPki) -> None:
 
 def demo_settings(data_dir: Path, pki: DemoPki, *, hub_port: int) -> HubSettings:
     assert pki.server.cert_path and pki.server.key_path and pki.ca.cert_path
+    assert pki.seal.cert_path and pki.seal.key_path
     # Explicit values win over the environment; database and broker URLs still come from it.
     return HubSettings(
         data_dir=data_dir,
@@ -116,6 +117,10 @@ def demo_settings(data_dir: Path, pki: DemoPki, *, hub_port: int) -> HubSettings
         tls_cert=pki.server.cert_path,
         tls_key=pki.server.key_path,
         tls_client_ca=pki.ca.cert_path,
+        # The hub seals what it accepts with the demo PKI's seal: `xmlsec1 --verify
+        # --trusted-pem <ca_cert> seal.xml` checks a seal against the manifest's CA.
+        seal_cert=pki.seal.cert_path,
+        seal_key=pki.seal.key_path,
         # One command, one process: the routing workers run in the hub, with RabbitMQ too.
         workers_in_process=True,
     )

@@ -12,13 +12,16 @@ def cli() -> None:
 def _register() -> None:
     # Imported here, not at module top, so `ephyto --help` stays fast and each area's heavy
     # imports load only when its command runs.
+    from ephyto_cli.cert_expiry import expiry
     from ephyto_cli.certs import certs
     from ephyto_cli.demo import demo
+    from ephyto_cli.evidence import evidence
     from ephyto_cli.validate import validate
     from hub.cli import hub, nppo
     from hub.operators.cli import operator
 
-    for command in (validate, certs, hub, nppo, operator, demo):
+    certs.add_command(expiry)
+    for command in (validate, certs, hub, nppo, operator, evidence, demo):
         cli.add_command(command)
 
 
