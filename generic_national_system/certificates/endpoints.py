@@ -519,31 +519,34 @@ async def create_attachment(
 ) -> Response:
     cert = await _editable(certificates, session, viewer, certificate_id)
     form = await request.form()
-    result = parse_form(
-        {k: v for k, v in form.items() if isinstance(v, str)},
-        ATTACHMENT_FIELDS,
-        choices=runtime.choices,
-    )
-    upload = form.get("file")
-    data, media_type = b"", ""
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        result.add_error("file", N_("Choose a file."))
-    else:
-        limit = runtime.settings.max_attachment_bytes
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            raise PayloadTooLarge(f"attachment over {limit} bytes")
-        media_type = _media_type(data)
-        if not media_type:
-            result.add_error("file", N_("Attach a PDF, JPEG or PNG file."))
+    try:
+        result = parse_form(
+            {k: v for k, v in form.items() if isinstance(v, str)},
+            ATTACHMENT_FIELDS,
+            choices=runtime.choices,
+        )
+        upload = form.get("file")
+        data, media_type, filename = b"", "", ""
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            result.add_error("file", N_("Choose a file."))
+        else:
+            limit = runtime.settings.max_attachment_bytes
+            data = await upload.read(limit + 1)
+            if len(data) > limit:
+                raise PayloadTooLarge(f"attachment over {limit} bytes")
+            media_type, filename = _media_type(data), upload.filename
+            if not media_type:
+                result.add_error("file", N_("Attach a PDF, JPEG or PNG file."))
+    finally:
+        # Uploads are spooled to temporary files: release them whatever happens.
+        await form.close()
     if not result.ok:
         return _attachment_form(request, cert, result.raw, result.errors, status_code=422)
-    assert isinstance(upload, UploadFile) and upload.filename
     await certificates.add_attachment(
         session,
         viewer=viewer,
         cert=cert,
-        filename=_safe_filename(upload.filename, media_type),
+        filename=_safe_filename(filename, media_type),
         media_type=media_type,
         description=result.values["description"],
         content=data,
