@@ -1,6 +1,7 @@
 """Tenant administration: users and roles, the tenant's settings and credentials, the audit log."""
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from generic_national_system.accounts import service
@@ -10,9 +11,9 @@ from generic_national_system.accounts.roles import Permission, Role, can
 from generic_national_system.accounts.secrets import seal
 from generic_national_system.audit.service import record, tenant_log
 from generic_national_system.deps import RuntimeDep, SessionDep, ViewerDep, form_values, render
-from generic_national_system.errors import Forbidden
+from generic_national_system.errors import Forbidden, NotFound
 from generic_national_system.i18n import LANGUAGES, N_
-from generic_national_system.web.forms import FieldSpec, FormResult, Kind, parse_form
+from generic_national_system.web.forms import FieldSpec, FormResult, Kind, Message, parse_form
 
 router = APIRouter(prefix="/admin")
 
@@ -307,6 +308,54 @@ async def save_tenant(
     await session.flush()
     await record(session, tenant_id=tenant.id, actor=viewer.username, action="tenant_updated")
     return RedirectResponse("/admin/tenant?saved=1", status_code=303)
+
+
+#: A logo prints on certificates and shows in settings: small is enough, and keeps pages light.
+MAX_LOGO_BYTES = 100 * 1024
+_LOGO_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+
+
+@router.post("/tenant/logo")
+async def upload_logo(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
+    _require_admin(viewer)
+    tenant = await service.get_tenant(session, viewer.tenant_id)
+    form = await request.form()
+    try:
+        upload = form.get("logo")
+        data = await upload.read(MAX_LOGO_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    finally:
+        await form.close()
+    media_type = next((m for m, magic in _LOGO_MAGIC.items() if data.startswith(magic)), None)
+    error = None
+    if len(data) > MAX_LOGO_BYTES:
+        error = Message(N_("The logo must be at most %(max)s KB."), {"max": MAX_LOGO_BYTES // 1024})
+    elif media_type is None:
+        error = Message(N_("The logo must be a PNG or JPEG image."))
+    if error is not None:
+        return render(
+            request,
+            "admin/tenant.html",
+            {
+                "fields": TENANT_FIELDS,
+                "values": _tenant_values(tenant),
+                "errors": {"logo": error},
+                "tenant": tenant,
+            },
+            status_code=422,
+        )
+    tenant.logo, tenant.logo_media_type = data, media_type
+    await session.flush()
+    await record(session, tenant_id=tenant.id, actor=viewer.username, action="logo_updated")
+    return RedirectResponse("/admin/tenant?saved=1", status_code=303)
+
+
+@router.get("/tenant/logo")
+async def logo(viewer: ViewerDep, session: SessionDep) -> Response:
+    """The viewer's own tenant's logo (any role: pages and printouts show it)."""
+    tenant = await service.get_tenant(session, viewer.tenant_id)
+    if tenant.logo is None or tenant.logo_media_type is None:
+        raise NotFound(f"tenant {tenant.code} has no logo")
+    return Response(tenant.logo, media_type=tenant.logo_media_type)
 
 
 @router.get("/audit")

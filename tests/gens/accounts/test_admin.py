@@ -101,3 +101,28 @@ async def test_tenant_settings_store_the_hub_key_sealed_and_never_show_it(
     assert "Kenya Plant Health Inspectorate Service" in page
     assert "not really" not in page
     assert "A hub client key is stored." in page
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_the_tenant_logo_is_uploaded_and_served_to_the_tenants_users(
+    browser: BrowserFactory, tenants: dict[str, TenantUsers]
+) -> None:
+    admin = await browser("ke-admin")
+    wrong = await admin.submit(
+        "/admin/tenant",
+        {},
+        action="/admin/tenant/logo",
+        files={"logo": ("logo.gif", b"GIF89a", "image/gif")},
+    )
+    assert wrong.status_code == 422
+    assert error_at(wrong.text, "logo") == "The logo must be a PNG or JPEG image."
+    uploaded = await admin.submit(
+        "/admin/tenant", {}, action="/admin/tenant/logo", files={"logo": ("logo.png", PNG)}
+    )
+    assert uploaded.status_code == 303
+    officer = await browser("ke-officer")
+    served = await officer.get("/admin/tenant/logo")
+    assert served.content == PNG and served.headers["content-type"] == "image/png"
+    assert (await (await browser("pe-officer")).get("/admin/tenant/logo")).status_code == 404
