@@ -22,6 +22,7 @@ delegate, or a cc target for a copy, which has its own delivery number and its o
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,8 +32,9 @@ from lxml import etree
 
 from ephyto_core._pki import IssuedCertificate
 from ephyto_core._safexml import parse_untrusted
+from hub.envelopes.domain import EnvelopeHeader
 from hub.signing import documents
-from hub.signing.xmldsig import sign_enveloped, verify_enveloped
+from hub.signing.xmldsig import SignatureInvalid, sign_enveloped, verify_enveloped
 
 ROOT = "EnvelopeSeal"
 
@@ -104,3 +106,39 @@ def verify_seal(
     root = parse_untrusted(data, field="seal")
     verified = verify_enveloped(root, certificates=certificates, now=now)
     return read_seal(verified.document)
+
+
+def differences(facts: SealFacts, *, header: EnvelopeHeader, content: bytes) -> list[str]:
+    """Where an envelope as received departs from what the hub sealed (empty: it does not)."""
+    found = []
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != facts.content_sha256:
+        found.append(f"content SHA-256 is {digest}, the seal says {facts.content_sha256}")
+    for name, received, sealed in (
+        ("hubDeliveryNumber", header.hub_delivery_number, facts.hub_delivery_number),
+        ("From", header.from_code, facts.from_code),
+        ("To", header.to_code, facts.to_code),
+        ("CertificateType", header.certificate_type, facts.certificate_type),
+        ("CertificateStatus", header.certificate_status, facts.certificate_status),
+        ("NPPOCertificateNumber", header.nppo_certificate_number, facts.nppo_certificate_number),
+    ):
+        if received != sealed:
+            found.append(f"{name} is {received!r}, the seal says {sealed!r}")
+    return found
+
+
+def verify_sealed_envelope(
+    seal: bytes,
+    *,
+    header: EnvelopeHeader,
+    content: bytes,
+    certificates: Sequence[x509.Certificate],
+    now: datetime | None = None,
+) -> SealFacts:
+    """What a receiver does with a pulled envelope: check the seal, then that the header and the
+    content bytes are the ones sealed. Raises ``SignatureInvalid`` naming every difference."""
+    facts = verify_seal(seal, certificates=certificates, now=now)
+    found = differences(facts, header=header, content=content)
+    if found:
+        raise SignatureInvalid("the envelope is not what the hub sealed: " + "; ".join(found))
+    return facts

@@ -189,6 +189,7 @@ def verify_enveloped(
         if document is None or document.tag != root.tag:
             raise SignatureInvalid("the signature does not cover the document element")
         _check_whole_document(root, signature, document)
+        _check_key_info(signature, certificate)
         return Verified(document=document, signed_bytes=result.signed_data, certificate=certificate)
     raise SignatureInvalid("the signature does not verify: " + "; ".join(reasons))
 
@@ -248,6 +249,19 @@ def _check_whole_document(
     expected = _count_elements(root) - _count_elements(signature)
     if _count_elements(document) != expected:
         raise SignatureInvalid("the verified data is not the whole document")
+
+
+def _check_key_info(signature: etree._Element, certificate: x509.Certificate) -> None:
+    # KeyInfo is outside what the signature covers; what it names must then be exactly the
+    # certificate that verified (first, before any chain), so it cannot be swapped unnoticed.
+    first = signature.find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", _NS)
+    if first is None:
+        return
+    named = "".join((first.text or "").split())
+    if named != base64.b64encode(certificate.public_bytes(Encoding.DER)).decode("ascii"):
+        raise SignatureInvalid(
+            "KeyInfo names a different certificate from the one the signature verifies with"
+        )
 
 
 def _count_elements(element: etree._Element) -> int:
