@@ -186,15 +186,15 @@ async def hub_as(
 
 
 def gens_settings(database_url: str, data_dir: Path, **overrides: Any) -> GensSettings:
-    return GensSettings(
-        database_url=database_url,
-        data_dir=data_dir,
-        secret_key=SECRET,
-        secure_cookies=False,  # the test transport is plain http://
-        hub_url=HUB_BASE,
-        hub_client_cert_header="X-Client-Cert",
-        **overrides,
-    )
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "secret_key": SECRET,
+        "secure_cookies": False,  # the test transport is plain http://
+        "hub_url": HUB_BASE,
+        "hub_client_cert_header": "X-Client-Cert",
+    }
+    return GensSettings(**{**values, **overrides})
 
 
 @pytest.fixture

@@ -1,11 +1,15 @@
 """The rest of a certificate's life: correction, refusals, replacement, withdrawal."""
 
+from pathlib import Path
+
+import httpx
 from sqlalchemy import select
 
+from generic_national_system.app import create_app
 from generic_national_system.certificates.models import ExportCertificate
 from generic_national_system.database import unit_of_work
-from generic_national_system.runtime import GensRuntime
-from tests.gens.conftest import Browser, BrowserFactory, TenantUsers
+from generic_national_system.runtime import GensRuntime, build_runtime
+from tests.gens.conftest import Browser, BrowserFactory, TenantUsers, gens_settings
 from tests.gens.forms import (
     act,
     create_certificate,
@@ -165,3 +169,28 @@ async def test_a_certificate_issued_but_not_sent_is_withdrawn_locally(
     assert (await act(officer, path, "withdraw", comment="Mistake")).status_code == 303
     assert state_of((await officer.get(path)).text) == "Withdrawn"
     assert (await hub_as("NL").get("/boxes/mine/envelopes")).json() == []
+
+
+async def test_when_the_hub_cannot_be_reached_sending_changes_nothing_and_says_so(
+    browser: BrowserFactory,
+    tenants: dict[str, TenantUsers],
+    gens_database_url: str,
+    tmp_path: Path,
+) -> None:
+    path = await issued_certificate(browser)
+    officer = await browser("ke-officer")
+    # The same GeNS (same database, so the same sign-in), configured with a hub nobody answers.
+    offline = build_runtime(
+        gens_settings(gens_database_url, tmp_path / "offline", hub_url="http://127.0.0.1:9/api")
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(runtime=offline)),
+        base_url="http://gens.test",
+        cookies=officer.client.cookies,
+    ) as client:
+        response = await act(Browser(client), path, "send")
+    await offline.close()
+
+    assert response.status_code == 502
+    assert "cannot be reached just now" in response.text
+    assert state_of((await officer.get(path)).text) == "Issued"
