@@ -261,7 +261,9 @@ def _treatments_clean(consignment: etree._Element, t: ScreenTables, queries: _Qu
     level1_types, level2_types, parents = t.level1_types, t.level2_types, t.parents
     level1 = ""
     with_free_text = set()
+    seen = False
     for characteristic in consignment.iter(T_CHARACTERISTIC):
+        seen = True
         code = characteristic[0].text or ""
         kind = subjects.get(code)
         if kind == "text":
@@ -293,6 +295,10 @@ def _treatments_clean(consignment: etree._Element, t: ScreenTables, queries: _Qu
                 return False
         elif value not in t.treatment_types:
             return False
+    if not with_free_text:
+        # No TTFT anywhere: clean only if there is no treatment at all. Every treatment has a
+        # characteristic (the schema says so), so one seen above means one without TTFT.
+        return not seen
     return len(with_free_text) == int(queries.treatments(consignment))  # type: ignore[arg-type]
 
 

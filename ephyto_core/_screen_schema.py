@@ -498,7 +498,9 @@ def _anonymous_element_types(schema_text: str) -> str:
         if (user.get("type") or "").removeprefix("ram:") in named
     ]:
         for user in users:
-            anonymous = copy.deepcopy(named[user.attrib.pop("type").removeprefix("ram:")])
+            type_name = (user.get("type") or "").removeprefix("ram:")
+            del user.attrib["type"]
+            anonymous = copy.deepcopy(named[type_name])
             del anonymous.attrib["name"]
             user.append(anonymous)
     referenced = {

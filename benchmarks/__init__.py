@@ -1,0 +1,1 @@
+"""The project's own benchmarks (run each as ``python -m benchmarks.<name>``)."""
