@@ -7,6 +7,12 @@ hardened parser, and the tree is handed back in a :class:`ValidationReport` so t
 parse it again. Nothing here raises for bad input: an unparseable or hostile document is one
 SEVERE ``Schema`` finding carrying the parser's reason.
 
+Two paths give the same answer. The full path runs the hub profile's XSD and then the rules'
+walk; it is what reports findings. Most certificates have none, and for them the fast path
+(:mod:`ephyto_core._screen`: a narrower XSD with the code lists in it, plus a short Python pass)
+shows that in about the time the hub profile's XSD alone takes, and skips the walk; anything it
+cannot vouch for goes the full path. ``benchmarks/validation.py`` measures both.
+
 Usage::
 
     validator = Validator(schemas=load_schema_set(), code_lists=default_code_lists())
