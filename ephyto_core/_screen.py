@@ -9,9 +9,10 @@ other way; the tests check that on every corpus certificate and on mutations of 
 
 What the screen schema (:mod:`ephyto_core._screen_schema`) cannot say is checked here, on a tree
 the schema has accepted, so its shape is known: required children are present and in schema
-order, which lets the pass read ``note[0]`` as the subject instead of searching for it. Comments
-and processing instructions are refused first: the rules read an element's text up to its first
-child node, the schema reads all of it, and without those nodes the two are the same.
+order, which lets the pass read ``note[0]`` as the subject instead of searching for it. Comments,
+processing instructions and entity references are refused first: the rules read an element's
+text up to its first child node, the schema reads all of it, and without those nodes the two are
+the same.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ from ephyto_core._screen_schema import compile_screen
 from ephyto_core._validation_tables import Codes, CodeTables, only_on
 from ephyto_core._values import is_boolean, is_iso_datetime, is_number, text_of
 
-_NOT_TEXT: Final = (etree.Comment, etree.ProcessingInstruction)
+#: Nodes that would make an element's ``.text`` (what the rules read) differ from its text
+#: content (what XSD checks); the parser never makes entity references, other trees might.
+_NOT_TEXT: Final = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
 
 
 def _units_of(units: Codes, kind: str) -> frozenset[str]:
