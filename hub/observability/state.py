@@ -45,7 +45,7 @@ async def waiting_by_box(session: AsyncSession) -> dict[str, BoxWaiting]:
         .group_by(EnvelopeRecord.box_code)
     )
     boxes: dict[str, BoxWaiting] = {}
-    for box, count, oldest in result.tuples():
+    for box, count, oldest in result:
         boxes[box] = BoxWaiting(box_code=box, waiting=count, oldest_created_at=_as_utc(oldest))
     return boxes
 
@@ -58,14 +58,14 @@ async def finished_by_box_since(
         .where(EnvelopeRecord.finished_at >= since, EnvelopeRecord.tracking_state.in_(states))
         .group_by(EnvelopeRecord.box_code)
     )
-    return {box: count for box, count in result.tuples()}
+    return {box: count for box, count in result}
 
 
 async def count_by_state(session: AsyncSession) -> dict[str, int]:
     result = await session.execute(
         select(EnvelopeRecord.tracking_state, func.count()).group_by(EnvelopeRecord.tracking_state)
     )
-    return {state: count for state, count in result.tuples()}
+    return {state: count for state, count in result}
 
 
 async def receiving_nppos(session: AsyncSession) -> Sequence[Nppo]:
@@ -102,7 +102,7 @@ async def push_schedule(session: AsyncSession) -> dict[tuple[str, str], int]:
             PushDelivery.box_code, PushDelivery.state
         )
     )
-    return {(box, push_state): count for box, push_state, count in result.tuples()}
+    return {(box, push_state): count for box, push_state, count in result}
 
 
 def hour_before(now: datetime) -> datetime:

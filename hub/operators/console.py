@@ -80,6 +80,7 @@ async def login(request: Request) -> Response:
     target = _safe_next(text_field(form, "next"))
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     submitted = text_field(form, "nonce")
+    await form.close()
     if not nonce or not hmac.compare_digest(nonce, submitted):
         return redirect(request, f"{PREFIX}/login", flash=("error", "the sign-in form expired"))
     runtime, settings = runtime_of(request), settings_of(request)

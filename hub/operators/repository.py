@@ -105,7 +105,7 @@ async def recent_failures(
             actor=event.actor,
             detail=event.detail,
         )
-        for event, number in rows.tuples()
+        for event, number in rows
     ]
 
 
@@ -226,5 +226,5 @@ async def evidence_links(
     )
     return {
         event_id: EvidenceLink(seq=seq, event_id=event_id, hash=digest)
-        for seq, event_id, digest in rows.tuples()
+        for seq, event_id, digest in rows
     }

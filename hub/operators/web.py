@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 
 from ephyto_core._errors import EphytoError
 from hub.database import unit_of_work
@@ -103,7 +104,7 @@ async def signed_in_operator(request: Request, session: AsyncSession) -> SignedI
     return operator
 
 
-async def form_of(request: Request) -> Mapping[str, Any]:
+async def form_of(request: Request) -> FormData:
     declared = request.headers.get("content-length")
     if declared is None or not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
         raise HubError(f"a console form is at most {MAX_FORM_BYTES // 1024} KiB", field="body")
@@ -191,6 +192,7 @@ async def act(request: Request, work: Work, *, back: str) -> Response:
     the outcome. A refusal (no reason, second operator needed, a push under way, ...) rolls back
     and is shown; it is never a 500."""
     runtime = runtime_of(request)
+    form: FormData | None = None
     try:
         form = await form_of(request)
         async with unit_of_work(runtime.sessionmaker) as session:
@@ -205,6 +207,9 @@ async def act(request: Request, work: Work, *, back: str) -> Response:
         )
     except EphytoError as exc:
         return redirect(request, back, flash=("error", exc.message))
+    finally:
+        if form is not None:
+            await form.close()  # uploaded files are spooled to temporary files
     return redirect(request, back, flash=("ok", message))
 
 
