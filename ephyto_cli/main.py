@@ -17,11 +17,12 @@ def _register() -> None:
     from ephyto_cli.demo import demo
     from ephyto_cli.evidence import evidence
     from ephyto_cli.validate import validate
+    from generic_national_system.cli import gens
     from hub.cli import hub, nppo
     from hub.operators.cli import operator
 
     certs.add_command(expiry)
-    for command in (validate, certs, hub, nppo, operator, evidence, demo):
+    for command in (validate, certs, hub, nppo, operator, evidence, gens, demo):
         cli.add_command(command)
 
 
