@@ -224,7 +224,7 @@ def _write_checkpoint(
     )
     checkpoint = EvidenceCheckpoint(seq=seq, head_hash=head_hash, created_at=at, document=document)
     session.add(checkpoint)
-    session.flush([checkpoint])
+    session.flush()
     return checkpoint
 
 
