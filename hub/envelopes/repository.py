@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.envelopes.domain import TrackingState
 from hub.envelopes.models import EnvelopeContent, EnvelopeEvent, EnvelopeRecord
+from hub.nppos.models import AllowedDocument
 
 PENDING = TrackingState.PENDING_DELIVERY.value
 
@@ -152,3 +153,22 @@ async def count_by_state(session: AsyncSession) -> dict[str, int]:
         select(EnvelopeRecord.tracking_state, func.count()).group_by(EnvelopeRecord.tracking_state)
     )
     return {state: count for state, count in result.tuples()}
+
+
+async def nppos_allowing(
+    session: AsyncSession,
+    *,
+    nppo_ids: Sequence[int],
+    certificate_type: int,
+    certificate_status: int,
+) -> set[int]:
+    """Which of these NPPOs have the (type, status) pair among their active allowed documents."""
+    result = await session.execute(
+        select(AllowedDocument.nppo_id).where(
+            AllowedDocument.nppo_id.in_(nppo_ids),
+            AllowedDocument.certificate_type == certificate_type,
+            AllowedDocument.certificate_status == certificate_status,
+            AllowedDocument.active.is_(True),
+        )
+    )
+    return set(result.scalars())

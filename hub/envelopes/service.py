@@ -576,14 +576,15 @@ class EnvelopeService:
     ) -> None:
         """Refuse a (type, status) pair the sender may not send or the destination not receive."""
         pair = (header.certificate_type, header.certificate_status)
+        # One query for both parties (refreshing each one's list took four round trips).
+        allowing = await repository.nppos_allowing(
+            session,
+            nppo_ids=(sender.id, destination.id),
+            certificate_type=pair[0],
+            certificate_status=pair[1],
+        )
         for party, role in ((sender, "send"), (destination, "receive")):
-            await session.refresh(party, attribute_names=["allowed_documents"])
-            allowed = {
-                (d.certificate_type, d.certificate_status)
-                for d in party.allowed_documents
-                if d.active
-            }
-            if pair not in allowed:
+            if party.id not in allowing:
                 raise DeliveryRefused(
                     f"{party.code} is not registered to {role} certificate type "
                     f"{pair[0]} with status {pair[1]}",
