@@ -15,6 +15,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ephyto_core._errors import EphytoError
 from ephyto_core._pki import (
     IssuedCertificate,
     create_ca,
@@ -37,7 +38,7 @@ def load_seal(settings: HubSettings, *, now: datetime | None = None) -> IssuedCe
     if settings.seal_cert is not None and settings.seal_key is not None:
         try:
             seal = load_issued(settings.seal_cert, settings.seal_key)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EphytoError) as exc:
             raise SealKeyError(f"EPHYTO_SEAL_CERT/EPHYTO_SEAL_KEY: {exc}") from exc
     else:
         seal = development_seal(settings.data_dir / DEV_SEAL_DIR)
