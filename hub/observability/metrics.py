@@ -124,6 +124,8 @@ def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the outer transaction may still roll back
     for item in session.info.pop(_PENDING_KEY, ()):
         if item.kind == "accepted":
             ENVELOPES_ACCEPTED.labels(kind=item.label, destination=item.destination).inc()
@@ -136,6 +138,10 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint rolled back. Its flush failed (the duplicate-submission path) or was
+        # never observed; the outer transaction's observations stand until it ends.
+        return
     session.info.pop(_PENDING_KEY, None)
 
 
