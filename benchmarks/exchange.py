@@ -1,0 +1,619 @@
+"""End-to-end exchange on PostgreSQL + RabbitMQ, against the raw broker round trip.
+
+What one run measures, on this machine, with real processes (`ephyto hub serve` x --hubs on
+random ports with mutual TLS, `ephyto hub worker` x --workers) and ~40 KB certificates
+(`tests/core/factories.py` `make_typical`, 41 KB):
+
+1. reference — the raw broker round trip: the same 41 KB bytes published with confirms to a
+   quorum queue and consumed with ack, pipelined (256 confirms / 256 prefetch in flight);
+2. throughput — closed loop: --concurrency national-system tasks submit over HTTPS (REST face,
+   validate_first=true), the importer pulls its box and acknowledges each envelope; the clock
+   stops when every envelope is acknowledged *and* recorded in its box by the routing workers
+   (submit, validate, persist, route, pull, acknowledge);
+3. latency — open loop at a fixed offered load (--rate envelopes/s for --rate-seconds), to
+   another destination, with its importer pulling: submit latency measured from each request's
+   scheduled time (so a stalled hub cannot hide its queue), p50 / p99;
+4. backlog — --backlog envelopes for one push destination are put in the database as accepted
+   (bulk SQL, not HTTP: submitting 100,000 over HTTP would take longer than the goal being
+   measured) while its receiver answers 503; they are routed and wait; resident memory of every
+   process is sampled while they wait; then the receiver recovers, and the drain time is taken
+   while the latency load of (3) runs again against another destination: its p99 is compared
+   with (3).
+
+Peak RSS is the maximum VmRSS seen per process (hubs, workers, RabbitMQ, this load generator).
+
+    .venv/bin/python -m benchmarks.exchange [--envelopes 3000] [--rate 200] [--backlog 100000]
+        [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import contextlib
+
+from ephyto_core._pki import create_ca, issue_client_certificate, issue_server_certificate
+from ephyto_core.certificate import build_certificate_xml
+from hub.database import unit_of_work, utcnow
+from hub.envelopes.domain import TrackingState
+from hub.envelopes.models import EnvelopeContent, EnvelopeRecord
+from hub.migrate import upgrade_to_head
+from hub.nppos.domain import DeliveryMode
+from hub.routing.models import OutboxMessage
+from hub.runtime import HubRuntime, build_runtime
+from hub.settings import HubSettings, async_database_url
+from tests.core.factories import make_typical
+from tests.hub.routing.cluster import (
+    ClusterConfig,
+    HubProcess,
+    NppoClient,
+    WorkerProcess,
+    client_context,
+)
+from tests.hub.routing.receiver import FakeReceiver, start_receiver
+
+POSTGRES_ADMIN = os.environ.get(
+    "EPHYTO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+RABBITMQ = os.environ.get("EPHYTO_BENCH_RABBITMQ", "127.0.0.1:5672")
+TEMPLATE_NUMBER = b"PE-2025-0000000"
+PULLERS = 4
+
+
+def typical_certificate() -> bytes:
+    xml = build_certificate_xml(make_typical())
+    assert xml.count(TEMPLATE_NUMBER) == 1
+    return xml
+
+
+def numbered(template: bytes, number: str) -> str:
+    return template.replace(TEMPLATE_NUMBER, number.encode()).decode()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# ------------------------------------------------------------------------------ memory sampling
+
+
+def rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def rabbit_pid() -> int | None:
+    found = subprocess.run(["pgrep", "-o", "beam.smp"], capture_output=True, text=True)
+    return int(found.stdout.split()[0]) if found.stdout.strip() else None
+
+
+@dataclass
+class MemorySampler:
+    pids: dict[str, int]
+    peaks: dict[str, float] = field(default_factory=dict)
+    last: dict[str, float] = field(default_factory=dict)
+    series: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+
+    def sample(self, label: float) -> dict[str, float]:
+        now = {name: rss_mib(pid) for name, pid in self.pids.items()}
+        for name, value in now.items():
+            self.peaks[name] = max(self.peaks.get(name, 0.0), value)
+        self.last = now
+        self.series.append((label, now))
+        return now
+
+    async def run(self, stop: asyncio.Event, every: float = 0.5) -> None:
+        started = time.monotonic()
+        while not stop.is_set():
+            self.sample(time.monotonic() - started)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+
+
+# ------------------------------------------------------------------------------ phases
+
+
+async def poll_until(check: Callable[[], Awaitable[bool]], *, every: float) -> None:
+    while True:
+        if await check():
+            return
+        await asyncio.sleep(every)
+
+
+async def _at_least(items: list[str], count: int) -> bool:
+    return len(items) >= count
+
+
+async def _none(runtime: HubRuntime, *conditions: Any) -> bool:
+    return await count_where(runtime, *conditions) == 0
+
+
+async def broker_reference(url: str, body: bytes, messages: int) -> float:
+    """Messages/s for publish-with-confirms + consume-with-ack of `body` on a quorum queue."""
+    connection = await aio_pika.connect(url)
+    try:
+        publish = await connection.channel(publisher_confirms=True)
+        consume = await connection.channel()
+        await consume.set_qos(prefetch_count=256)
+        name = f"bench.reference.{uuid.uuid4().hex[:6]}"
+        queue = await consume.declare_queue(
+            name, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        done = asyncio.Event()
+        received = 0
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            nonlocal received
+            await message.ack()
+            received += 1
+            if received == messages:
+                done.set()
+
+        await queue.consume(on_message)
+        window = asyncio.Semaphore(256)
+
+        async def send(i: int) -> None:
+            async with window:
+                await publish.default_exchange.publish(
+                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                    routing_key=name,
+                )
+
+        started = time.perf_counter()
+        await asyncio.gather(*(send(i) for i in range(messages)))
+        await done.wait()
+        elapsed = time.perf_counter() - started
+        await queue.delete(if_unused=False, if_empty=False)
+        return messages / elapsed
+    finally:
+        await connection.close()
+
+
+async def puller(client: NppoClient, stop: asyncio.Event, acked: list[str]) -> None:
+    """A national system's receiving loop: pull what waits (up to 100 at a time), ack each."""
+    while True:
+        pulled = await client.pull_all()
+        if not pulled:
+            if stop.is_set():
+                return
+            await asyncio.sleep(0.05)
+            continue
+        for envelope in pulled:
+            number = envelope["header"]["hub_delivery_number"]
+            await client.acknowledge(number)
+            acked.append(number)
+
+
+async def routed_count(runtime: HubRuntime, box: str, prefix: str) -> int:
+    async with unit_of_work(runtime.sessionmaker) as session:
+        result = await session.execute(
+            select(func.count())
+            .select_from(EnvelopeRecord)
+            .where(
+                EnvelopeRecord.box_code == box,
+                EnvelopeRecord.nppo_certificate_number.like(f"{prefix}%"),
+                EnvelopeRecord.routed_at.is_not(None),
+            )
+        )
+        return int(result.scalar_one())
+
+
+async def throughput(
+    runtime: HubRuntime,
+    sender: NppoClient,
+    receiver: NppoClient,
+    template: bytes,
+    *,
+    envelopes: int,
+    concurrency: int,
+) -> dict[str, float]:
+    stop = asyncio.Event()
+    acked: list[str] = []
+    pull_task = asyncio.create_task(puller(receiver, stop, acked))
+    latencies: list[float] = []
+    next_index = iter(range(envelopes))
+
+    async def submitter() -> None:
+        for i in next_index:
+            number = f"T-{i:07d}"
+            started = time.perf_counter()
+            await sender.submit(to=receiver.code, number=number, content=numbered(template, number))
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(submitter() for _ in range(concurrency)))
+    submitted = time.perf_counter() - started
+
+    async def all_done() -> bool:
+        routed = await routed_count(runtime, receiver.code, "T-")
+        return len(acked) >= envelopes and routed >= envelopes
+
+    await poll_until(all_done, every=0.05)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    await pull_task
+    return {
+        "envelopes": envelopes,
+        "elapsed_s": elapsed,
+        "envelopes_per_s": envelopes / elapsed,
+        "submit_only_per_s": envelopes / submitted,
+        "closed_loop_submit_p50_ms": percentile(latencies, 0.5) * 1000,
+        "closed_loop_submit_p99_ms": percentile(latencies, 0.99) * 1000,
+    }
+
+
+async def fixed_load(
+    sender: NppoClient,
+    receiver: NppoClient,
+    template: bytes,
+    *,
+    rate: float,
+    seconds: float,
+    tag: str,
+) -> dict[str, float]:
+    stop = asyncio.Event()
+    acked: list[str] = []
+    pull_task = asyncio.create_task(puller(receiver, stop, acked))
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.1
+
+    async def one(i: int) -> None:
+        scheduled = start + i / rate
+        await asyncio.sleep(max(0.0, scheduled - loop.time()))
+        number = f"{tag}-{i:07d}"
+        await sender.submit(to=receiver.code, number=number, content=numbered(template, number))
+        latencies.append(loop.time() - scheduled)
+
+    await asyncio.gather(*(one(i) for i in range(total)))
+    achieved = total / (loop.time() - start)
+    await poll_until(lambda: _at_least(acked, total), every=0.05)
+    stop.set()
+    await pull_task
+    return {
+        "offered_per_s": rate,
+        "achieved_per_s": achieved,
+        "submitted": total,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+    }
+
+
+async def seed_backlog(runtime: HubRuntime, box: str, count: int, template: bytes) -> None:
+    """`count` accepted envelopes for `box`, as the service leaves them: envelope row (sharing one
+    content row), outbox row, not yet routed."""
+    import hashlib
+
+    data = numbered(template, "B-0000000").encode()
+    digest = hashlib.sha256(data).hexdigest()
+    now = utcnow()
+    async with unit_of_work(runtime.sessionmaker) as session:
+        content_id = (
+            await session.execute(
+                insert(EnvelopeContent)
+                .values(sha256=digest, size=len(data), data=data)
+                .returning(EnvelopeContent.id)
+            )
+        ).scalar_one()
+    chunk = 5000
+    for first in range(0, count, chunk):
+        rows = []
+        for i in range(first, min(count, first + chunk)):
+            rows.append(
+                {
+                    "hub_delivery_number": str(uuid.uuid4()),
+                    "kind": "certificate",
+                    "from_code": "AA",
+                    "to_code": box,
+                    "box_code": box,
+                    "certificate_type": 851,
+                    "certificate_status": 70,
+                    "nppo_certificate_number": f"B-{i:07d}",
+                    "tracking_state": TrackingState.PENDING_DELIVERY.value,
+                    "content_id": content_id,
+                    "content_sha256": digest,
+                    "pull_count": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        async with unit_of_work(runtime.sessionmaker) as session:
+            ids = (
+                await session.execute(
+                    insert(EnvelopeRecord).returning(
+                        EnvelopeRecord.id, EnvelopeRecord.hub_delivery_number
+                    ),
+                    rows,
+                )
+            ).all()
+            await session.execute(
+                insert(OutboxMessage),
+                [
+                    {
+                        "envelope_id": envelope_id,
+                        "hub_delivery_number": number,
+                        "box_code": box,
+                        "created_at": now,
+                        "publish_count": 0,
+                    }
+                    for envelope_id, number in ids
+                ],
+            )
+
+
+async def count_where(runtime: HubRuntime, *conditions: Any) -> int:
+    async with unit_of_work(runtime.sessionmaker) as session:
+        result = await session.execute(
+            select(func.count()).select_from(EnvelopeRecord).where(*conditions)
+        )
+        return int(result.scalar_one())
+
+
+# ------------------------------------------------------------------------------ the run
+
+
+async def admin(statement: str) -> None:
+    engine = create_async_engine(async_database_url(POSTGRES_ADMIN), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="ephyto-bench-"))
+    name = f"ephyto_bench_{uuid.uuid4().hex[:8]}"
+    vhost = name
+    await admin(f'CREATE DATABASE "{name}"')
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    database_url = f"{POSTGRES_ADMIN.rpartition('/')[0]}/{name}"
+    broker_url = f"amqp://guest:guest@{RABBITMQ}/{vhost}"
+    processes: list[Any] = []
+    clients: list[NppoClient] = []
+    results: dict[str, Any] = {"machine": machine()}
+    try:
+        upgrade_to_head(async_database_url(database_url))
+        ca = create_ca().save(work, "ca")
+        server = issue_server_certificate(ca).save(work, "server")
+        hub_client = issue_client_certificate(ca, nppo_code="HUB").save(work, "hub")
+        codes = ("AA", "BB", "CC", "DD")
+        certs = {c: issue_client_certificate(ca, nppo_code=c).save(work, c.lower()) for c in codes}
+        template = typical_certificate()
+        results["certificate_bytes"] = len(template)
+
+        receiver = await start_receiver(
+            cert=server.cert_path,  # type: ignore[arg-type]
+            key=server.key_path,  # type: ignore[arg-type]
+            client_ca=ca.cert_path,  # type: ignore[arg-type]
+            receiver=FakeReceiver(),
+        )
+        runtime = build_runtime(
+            HubSettings(database_url=database_url, data_dir=work, broker_url="")
+        )
+        async with unit_of_work(runtime.sessionmaker) as session:
+            for code in codes:
+                await runtime.nppos.register(session, code=code, name=code)
+                await runtime.nppos.add_client_certificate(
+                    session, code=code, certificate=certs[code].cert_pem()
+                )
+            await runtime.nppos.register(
+                session,
+                code="PP",
+                name="PP",
+                delivery_mode=DeliveryMode.PUSH,
+                push_url=receiver.url,
+            )
+        config = ClusterConfig(
+            database_url=database_url,
+            broker_url=broker_url,
+            broker_prefix="bench",
+            data_dir=work,
+            tls_cert=server.cert_path,  # type: ignore[arg-type]
+            tls_key=server.key_path,  # type: ignore[arg-type]
+            client_ca=ca.cert_path,  # type: ignore[arg-type]
+            push_cert=hub_client.cert_path,  # type: ignore[arg-type]
+            push_key=hub_client.key_path,  # type: ignore[arg-type]
+            extra={
+                "EPHYTO_PUSH_CONCURRENCY": str(args.push_concurrency),
+                "EPHYTO_PUSH_CIRCUIT_OPEN_SECONDS": "1",
+                "EPHYTO_PUSH_BACKOFF_MAX_SECONDS": "2",
+                "EPHYTO_PUSH_MAX_ATTEMPTS": "1000",
+            },
+        )
+        hubs = [HubProcess(f"hub-{i}", config) for i in range(args.hubs)]
+        workers = [WorkerProcess(f"worker-{i}", config) for i in range(args.workers)]
+        processes = [*hubs, *workers]
+        for process in processes:
+            process.start()
+        contexts = {
+            c: client_context(ca=ca.cert_path, cert=certs[c].cert_path, key=certs[c].key_path)  # type: ignore[arg-type]
+            for c in codes
+        }
+        for hub in hubs:
+            await hub.wait_ready(contexts["AA"])
+        clients_by_code = {c: NppoClient(c, [h.url for h in hubs], contexts[c]) for c in codes}
+        clients = list(clients_by_code.values())
+        pids = {p.name: p.process.pid for p in processes if p.process is not None}
+        pids["load-generator"] = os.getpid()
+        if (pid := rabbit_pid()) is not None:
+            pids["rabbitmq"] = pid
+        memory = MemorySampler(pids)
+        stop_sampling = asyncio.Event()
+        sampler = asyncio.create_task(memory.run(stop_sampling))
+
+        # Warm-up: connections, prepared statements, every lazy import.
+        for i in range(20):
+            await clients_by_code["AA"].submit(
+                to="DD", number=f"W-{i:07d}", content=numbered(template, f"W-{i:07d}")
+            )
+        print("1/4 raw broker round trip", flush=True)
+        results["broker_reference_per_s"] = await broker_reference(
+            broker_url, template, args.reference_messages
+        )
+        print(f"    {results['broker_reference_per_s']:.0f} msg/s", flush=True)
+        print("2/4 end-to-end throughput", flush=True)
+        results["throughput"] = await throughput(
+            runtime,
+            clients_by_code["AA"],
+            clients_by_code["BB"],
+            template,
+            envelopes=args.envelopes,
+            concurrency=args.concurrency,
+        )
+        print(f"    {results['throughput']}", flush=True)
+        print(f"3/4 fixed load {args.rate}/s", flush=True)
+        results["latency"] = await fixed_load(
+            clients_by_code["AA"],
+            clients_by_code["CC"],
+            template,
+            rate=args.rate,
+            seconds=args.rate_seconds,
+            tag="L",
+        )
+        print(f"    {results['latency']}", flush=True)
+        if args.backlog:
+            print(f"4/4 backlog of {args.backlog} for one push destination", flush=True)
+            results["backlog"] = await backlog_phase(
+                runtime, receiver.receiver, memory, clients_by_code, template, args
+            )
+            print(f"    {results['backlog']}", flush=True)
+        stop_sampling.set()
+        await sampler
+        results["peak_rss_mib"] = memory.peaks
+    finally:
+        for client in clients:
+            await client.aclose()
+        for process in processes:
+            process.stop()
+        try:
+            await receiver.stop()
+            await runtime.close()
+        except NameError:
+            pass
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        rabbitmqctl("delete_vhost", vhost)
+    return results
+
+
+async def backlog_phase(
+    runtime: HubRuntime,
+    receiver: FakeReceiver,
+    memory: MemorySampler,
+    clients: dict[str, NppoClient],
+    template: bytes,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    receiver.behaviour.mode = "error"
+    before = dict(memory.sample(-1))
+    started = time.perf_counter()
+    await seed_backlog(runtime, "PP", args.backlog, template)
+    seeded = time.perf_counter() - started
+    unrouted = (EnvelopeRecord.box_code == "PP", EnvelopeRecord.routed_at.is_(None))
+    await poll_until(lambda: _none(runtime, *unrouted), every=0.5)
+    routed = time.perf_counter() - started
+    # All of them wait now (routed, push schedule due, receiver down): watch memory a while.
+    waiting_peaks: dict[str, float] = {}
+    for _ in range(args.wait_seconds * 2):
+        now = memory.sample(-2)
+        for name, value in now.items():
+            waiting_peaks[name] = max(waiting_peaks.get(name, 0.0), value)
+        await asyncio.sleep(0.5)
+    receiver.behaviour.mode = "ok"
+    drain_started = time.perf_counter()
+    load = asyncio.create_task(
+        fixed_load(
+            clients["AA"],
+            clients["DD"],
+            template,
+            rate=args.rate,
+            seconds=args.rate_seconds,
+            tag="D",
+        )
+    )
+    pending = EnvelopeRecord.tracking_state == TrackingState.PENDING_DELIVERY.value
+    await poll_until(lambda: _none(runtime, EnvelopeRecord.box_code == "PP", pending), every=0.5)
+    drained = time.perf_counter() - drain_started
+    during = await load
+    return {
+        "envelopes": args.backlog,
+        "seed_s": seeded,
+        "seed_to_all_routed_s": routed,
+        "rss_before_mib": before,
+        "rss_peak_while_waiting_mib": waiting_peaks,
+        "drain_s": drained,
+        "drain_per_s": args.backlog / drained,
+        "other_destination_during_drain": during,
+        "receiver_stored": len(receiver.stored),
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--envelopes", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--rate-seconds", type=float, default=15)
+    parser.add_argument("--backlog", type=int, default=100_000)
+    parser.add_argument("--wait-seconds", type=int, default=20)
+    parser.add_argument("--reference-messages", type=int, default=5000)
+    parser.add_argument("--hubs", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--push-concurrency", type=int, default=16)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    results = asyncio.run(run(args))
+    print(json.dumps(results, indent=2, default=str))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()
