@@ -514,6 +514,9 @@ class EnvelopeService:
             now=now,
         )
         await session.flush()
+        if self._signing is not None and actor != HUB_ACTOR:
+            # The receiver's own answer is its acknowledgement: the exporter's proof of delivery.
+            await self._signing.issue_receipt(session, record)
         return _to_header(record)
 
     # ---------------------------------------------------------------- internals
