@@ -70,9 +70,12 @@ class HubHeader:
     hub_delivery_number: str | None
     tracking_info: str | None
     error_message: str | None
+    #: The hub's seal, on the answer to a submission (a signed XML document).
+    seal: bytes | None = None
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> "HubHeader":
+        seal = data.get("seal")
         return cls(
             from_code=data["from"],
             to_code=data["to"],
@@ -82,6 +85,7 @@ class HubHeader:
             hub_delivery_number=data.get("hub_delivery_number"),
             tracking_info=data.get("tracking_info"),
             error_message=data.get("error_message"),
+            seal=seal.encode("utf-8") if isinstance(seal, str) else None,
         )
 
 
@@ -91,6 +95,32 @@ class PulledEnvelope:
     kind: str
     #: The document's bytes exactly as the hub stored them.
     content: bytes
+    #: The hub's seal of the envelope (a signed XML document), when the hub gave one.
+    seal: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Participant:
+    """An NPPO or channel in the hub's directory (`GET /nppos`)."""
+
+    code: str
+    name: str
+    can_receive: bool
+    is_channel: bool
+    #: The DER of its content-signing certificate valid now, if it published one.
+    signing_certificate: bytes | None
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> "Participant":
+        signature = data.get("signature") or {}
+        certificate = signature.get("certificate")
+        return cls(
+            code=data["code"],
+            name=data["name"],
+            can_receive=bool(data.get("can_receive")),
+            is_channel=bool(data.get("is_channel")),
+            signing_certificate=base64.b64decode(certificate) if certificate else None,
+        )
 
 
 AckKind = Literal["ok", "with_warnings", "failed"]
@@ -144,9 +174,50 @@ class HubClient:
         data = await self._call("GET", f"/envelopes/{quote(delivery_number)}")
         text: str = data["content"]
         content = base64.b64decode(text) if data["content_encoding"] == "base64" else text.encode()
+        seal = data.get("seal")
         return PulledEnvelope(
-            header=HubHeader.of(data["header"]), kind=data["kind"], content=content
+            header=HubHeader.of(data["header"]),
+            kind=data["kind"],
+            content=content,
+            seal=seal.encode("utf-8") if isinstance(seal, str) else None,
         )
+
+    async def seal(self, delivery_number: str) -> bytes:
+        """The hub's seal of an envelope the tenant sent or received."""
+        data = await self._call("GET", f"/envelopes/{quote(delivery_number)}/seal")
+        document: str = data["document"]
+        return document.encode("utf-8")
+
+    async def seal_certificate(self) -> bytes:
+        """The PEM of the certificate the hub seals with (trusted as far as the TLS channel)."""
+        data = await self._call("GET", "/seal-certificate")
+        pem: str = data["pem"]
+        return pem.encode("ascii")
+
+    async def directory(self) -> list[Participant]:
+        """Every active NPPO and channel on the hub."""
+        return [Participant.of(row) for row in await self._call("GET", "/nppos")]
+
+    async def send_country_response(
+        self,
+        *,
+        from_code: str,
+        to_code: str,
+        certificate_type: int,
+        certificate_status: int,
+        number: str,
+        acknowledgement: bytes,
+    ) -> HubHeader:
+        """The importer's SPSAcknowledgement about a certificate it received, to its sender."""
+        body = {
+            "from": from_code,
+            "to": to_code,
+            "certificate_type": certificate_type,
+            "certificate_status": certificate_status,
+            "nppo_certificate_number": number,
+            "acknowledgement": acknowledgement.decode("utf-8"),
+        }
+        return HubHeader.of(await self._call("POST", "/envelopes/country-responses", json=body))
 
     async def acknowledge(
         self, delivery_number: str, *, kind: AckKind = "ok", message: str | None = None

@@ -4,4 +4,5 @@
 def register_models() -> None:
     import generic_national_system.accounts.models
     import generic_national_system.audit.models
-    import generic_national_system.certificates.models  # noqa: F401
+    import generic_national_system.certificates.models
+    import generic_national_system.imports.models  # noqa: F401

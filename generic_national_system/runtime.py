@@ -12,6 +12,8 @@ from generic_national_system.accounts.service import LockoutPolicy
 from generic_national_system.certificates.service import CertificateService
 from generic_national_system.database import create_engine, create_sessionmaker
 from generic_national_system.hub_client import HubConnector
+from generic_national_system.hub_directory import HubDirectory
+from generic_national_system.imports.service import ImportService
 from generic_national_system.settings import GensSettings
 from generic_national_system.web.choices import CodeListChoices
 from generic_national_system.web.templating import Templates
@@ -26,7 +28,9 @@ class GensRuntime:
     choices: CodeListChoices
     templates: Templates
     hub: HubConnector
+    directory: HubDirectory
     certificates: CertificateService
+    imports: ImportService
     lockout: LockoutPolicy
 
     async def close(self) -> None:
@@ -49,6 +53,8 @@ def build_runtime(
         transport=hub_transport,
     )
     choices = CodeListChoices(code_lists)
+    directory = HubDirectory(pinned_seal_certificate=settings.hub_seal_cert)
+    secret = settings.secret_key.get_secret_value()
     return GensRuntime(
         settings=settings,
         engine=engine,
@@ -57,16 +63,25 @@ def build_runtime(
         choices=choices,
         templates=Templates(
             choices=choices,
-            secret=settings.secret_key.get_secret_value(),
+            secret=secret,
             secure_cookies=settings.secure_cookies,
         ),
         hub=hub,
+        directory=directory,
         certificates=CertificateService(
             code_lists=code_lists,
             validator=validator,
             hub=hub,
-            secret_key=settings.secret_key.get_secret_value(),
+            directory=directory,
+            secret_key=secret,
             sign=settings.sign_content,
+        ),
+        imports=ImportService(
+            code_lists=code_lists,
+            validator=validator,
+            hub=hub,
+            directory=directory,
+            secret_key=secret,
         ),
         lockout=LockoutPolicy(settings.lockout_attempts, settings.lockout_duration),
     )

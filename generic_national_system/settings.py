@@ -57,6 +57,13 @@ class GensSettings(BaseSettings):
     #: its TLS-terminating proxy (same host) and for the in-process hub in tests.
     hub_client_cert_header: str = ""
     hub_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: PEM of the hub's seal certificate, pinned. Unset: trust the one the hub publishes (over
+    #: the verified TLS channel) — simpler, but a hub impersonator could then forge seals too.
+    hub_seal_cert: Path | None = None
+
+    #: GeNS's own address as people reach it (https://gens.example.org), for the QR code on
+    #: printed certificates. Empty: the address of the request that printed it.
+    public_url: str = ""
 
     #: XMLDSig-sign certificate content at issue with the tenant's signing key. Off because the
     #: hub's SPSCertificate profile has no place for ds:Signature (the hub refuses it).

@@ -27,11 +27,22 @@ class Permission(enum.StrEnum):
     ISSUE = "issue"  # issue (sign), send, withdraw, replace
     ADMINISTER = "administer"
     TRACK = "track"  # ask the hub what became of a sent certificate
+    RECEIVE = "receive"  # fetch, read and print certificates received through the hub
+    ACKNOWLEDGE = "acknowledge"  # acknowledge a received certificate, send the country response
+    REPORT = "report"  # counts and lists of exports and imports, CSV
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.APPLICANT: frozenset({Permission.EDIT_DRAFT, Permission.SUBMIT, Permission.TRACK}),
-    Role.INSPECTOR: frozenset({Permission.REVIEW, Permission.TRACK}),
+    Role.INSPECTOR: frozenset(
+        {
+            Permission.REVIEW,
+            Permission.TRACK,
+            Permission.RECEIVE,
+            Permission.ACKNOWLEDGE,
+            Permission.REPORT,
+        }
+    ),
     Role.OFFICER: frozenset(
         {
             Permission.EDIT_DRAFT,
@@ -39,9 +50,11 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.REVIEW,
             Permission.ISSUE,
             Permission.TRACK,
+            Permission.RECEIVE,
+            Permission.REPORT,
         }
     ),
-    Role.ADMIN: frozenset({Permission.ADMINISTER}),
+    Role.ADMIN: frozenset({Permission.ADMINISTER, Permission.REPORT}),
 }
 
 

@@ -20,6 +20,9 @@ class AuditEntry(Base):
     certificate_id: Mapped[int | None] = mapped_column(
         ForeignKey("gens_certificates.id", ondelete="CASCADE"), index=True, default=None
     )
+    received_id: Mapped[int | None] = mapped_column(
+        ForeignKey("gens_received.id", ondelete="CASCADE"), index=True, default=None
+    )
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     #: The username (kept as text: the log outlives accounts).
     actor: Mapped[str] = mapped_column(String(64))

@@ -15,6 +15,7 @@ async def record(
     actor: str,
     action: str,
     certificate_id: int | None = None,
+    received_id: int | None = None,
     from_state: str | None = None,
     to_state: str | None = None,
     detail: str | None = None,
@@ -25,6 +26,7 @@ async def record(
             actor=actor,
             action=action,
             certificate_id=certificate_id,
+            received_id=received_id,
             from_state=from_state,
             to_state=to_state,
             detail=detail,
@@ -53,5 +55,16 @@ async def tenant_log(
         .where(AuditEntry.tenant_id == tenant_id)
         .order_by(AuditEntry.id.desc())
         .limit(limit)
+    )
+    return rows.all()
+
+
+async def received_history(
+    session: AsyncSession, *, tenant_id: int, received_id: int
+) -> Sequence[AuditEntry]:
+    rows = await session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.tenant_id == tenant_id, AuditEntry.received_id == received_id)
+        .order_by(AuditEntry.id)
     )
     return rows.all()

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -44,7 +45,13 @@ class ExportCertificate(Base):
     findings: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)
     issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     issued_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: The hub participant it is sent to (by default the one whose code is the import country).
+    destination_code: Mapped[str | None] = mapped_column(String(16), default=None)
     hub_delivery_number: Mapped[str | None] = mapped_column(String(40), default=None)
+    #: The hub's seal of the sent envelope, the certificate it verified with, and whether it did.
+    hub_seal: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    hub_seal_cert_pem: Mapped[str | None] = mapped_column(Text, default=None)
+    hub_seal_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The hub's tracking state as last read, and its error or warning message.
     hub_tracking: Mapped[str | None] = mapped_column(String(40), default=None)
     hub_message: Mapped[str | None] = mapped_column(Text, default=None)

@@ -48,7 +48,9 @@ from generic_national_system.certificates.states import (
 )
 from generic_national_system.database import utcnow
 from generic_national_system.errors import Forbidden, InvalidTransition, NotFound
-from generic_national_system.hub_client import HubConnector, HubRefused
+from generic_national_system.hub_client import HubConnector, HubRefused, Participant
+from generic_national_system.hub_directory import HubDirectory
+from generic_national_system.imports.verification import check_seal
 from generic_national_system.signing import sign_content
 
 #: What the hub's tracking states mean for a sent certificate (PendingDelivery: still sent).
@@ -74,12 +76,14 @@ class CertificateService:
         code_lists: CodeLists,
         validator: Validator,
         hub: HubConnector,
+        directory: HubDirectory,
         secret_key: str,
         sign: bool,
     ) -> None:
         self.code_lists = code_lists
         self._validator = validator
         self._hub = hub
+        self._directory = directory
         self._secret_key = secret_key
         self._sign = sign
 
@@ -492,20 +496,34 @@ class CertificateService:
             )
         return IssueOutcome(issued=True, findings=findings)
 
+    async def destinations(self, session: AsyncSession, *, viewer: Viewer) -> list[Participant]:
+        """The hub participants a certificate can be sent to (not the tenant itself)."""
+        tenant = await self._tenant(session, viewer)
+        async with self._hub.open(hub_credentials(tenant, secret_key=self._secret_key)) as hub:
+            participants = await self._directory.participants(hub)
+        return [p for p in participants if p.can_receive and p.code != tenant.code]
+
     async def send(
-        self, session: AsyncSession, *, viewer: Viewer, cert: ExportCertificate
+        self,
+        session: AsyncSession,
+        *,
+        viewer: Viewer,
+        cert: ExportCertificate,
+        destination: str | None = None,
     ) -> HubRefused | None:
-        """Deliver through the hub. A refusal is recorded (state failed) and returned; a hub
+        """Deliver through the hub to `destination` (a hub participant; by default the one whose
+        code is the import country). A refusal is recorded (state failed) and returned; a hub
         that cannot be reached raises HubUnavailable and changes nothing."""
         self._check(viewer, cert, Action.SEND)
         tenant = await self._tenant(session, viewer)
         assert cert.content is not None and cert.import_country is not None
+        to_code = destination or cert.import_country
         credentials = hub_credentials(tenant, secret_key=self._secret_key)
         async with self._hub.open(credentials) as hub:
             try:
                 header = await hub.submit(
                     from_code=tenant.code,
-                    to_code=cert.import_country,
+                    to_code=to_code,
                     certificate_type=cert.type_code,
                     certificate_status=70,
                     number=cert.number,
@@ -514,6 +532,7 @@ class CertificateService:
             except HubRefused as refusal:
                 cert.hub_message = refusal.message
                 cert.hub_tracking = "FailedDelivery"
+                cert.destination_code = to_code
                 await self._move(
                     session,
                     viewer,
@@ -523,17 +542,30 @@ class CertificateService:
                     f"hub refused ({refusal.hub_code}): {refusal.message}",
                 )
                 return refusal
+            seal_pem = await self._directory.seal_certificate_pem(hub) if header.seal else None
+        cert.destination_code = to_code
         cert.hub_delivery_number = header.hub_delivery_number
         cert.hub_tracking = header.tracking_info
         cert.hub_message = header.error_message
         cert.sent_at = utcnow()
+        if header.seal is not None and seal_pem is not None:
+            seal = check_seal(
+                header.seal,
+                header=header,
+                content=cert.content,
+                certificates=[self._directory.certificate(seal_pem)],
+            )
+            cert.hub_seal = header.seal
+            cert.hub_seal_verified = seal.verified
+            cert.hub_seal_cert_pem = seal_pem.decode("ascii") if seal.verified else None
         await self._move(
             session,
             viewer,
             cert,
             Action.SEND,
             State.SENT,
-            f"hub delivery number {header.hub_delivery_number}",
+            f"to {to_code}, hub delivery number {header.hub_delivery_number}"
+            + ("" if cert.hub_seal_verified else " (hub seal NOT verified)"),
         )
         return None
 
@@ -602,7 +634,7 @@ class CertificateService:
             async with self._hub.open(credentials) as hub:
                 header = await hub.submit(
                     from_code=tenant.code,
-                    to_code=cert.import_country,
+                    to_code=cert.destination_code or cert.import_country,
                     certificate_type=cert.type_code,
                     certificate_status=STATUS_WITHDRAWN,
                     number=cert.number,
