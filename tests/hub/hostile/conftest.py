@@ -1,0 +1,87 @@
+"""The hostile-input suite's hub, and the table of cases and outcomes printed after the run.
+
+The table is printed by `pytest_terminal_summary`, so it appears in every run that includes this
+folder, CI's included, whatever `-r`/`-s` options are given.
+"""
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from hub.app import create_app
+from hub.database import unit_of_work
+from hub.runtime import HubRuntime, build_runtime
+from tests.hub import conftest as hub_fixtures
+from tests.hub.hostile.harness import RECORDS, HostileHub, RecordingServer, Secrets
+from tests.hub.hostile.report import outcome_table
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not RECORDS:
+        return
+    terminalreporter.write_sep("=", f"hostile input: {len(RECORDS)} cases and their outcomes")
+    for line in outcome_table(RECORDS):
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="package")
+def recording_server() -> Iterator[RecordingServer]:
+    with RecordingServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="package")
+def secrets(tmp_path_factory: pytest.TempPathFactory) -> Secrets:
+    return Secrets.create(tmp_path_factory.mktemp("secrets"))
+
+
+async def _hub(url: str, data_dir: Path, pki: hub_fixtures.TestPki) -> tuple[HubRuntime, FastAPI]:
+    runtime = build_runtime(hub_fixtures.hub_settings(url, data_dir))
+    async with unit_of_work(runtime.sessionmaker) as session:
+        for code in (*hub_fixtures.NPPO_CODES, hub_fixtures.CHANNEL_CODE):
+            await runtime.nppos.register(
+                session,
+                code=code,
+                name=f"NPPO {code}",
+                is_channel=code == hub_fixtures.CHANNEL_CODE,
+            )
+            await runtime.nppos.add_client_certificate(
+                session, code=code, certificate=pki.clients[code].cert_pem()
+            )
+    return runtime, create_app(runtime=runtime)
+
+
+@pytest.fixture(scope="package")
+async def hostile_hub(
+    postgres_url: str, tmp_path_factory: pytest.TempPathFactory, test_pki: hub_fixtures.TestPki
+) -> AsyncIterator[HostileHub]:
+    """One hub on PostgreSQL for the whole corpus: each case measures the rows it left, so cases
+    need no empty database, only an unchanged one."""
+    url = postgres_url
+    await hub_fixtures._empty(url)
+    runtime, app = await _hub(url, tmp_path_factory.mktemp("hostile-hub"), test_pki)
+    hub = HostileHub(runtime=runtime, app=app, pki=test_pki, backend="postgres")
+    try:
+        yield hub
+    finally:
+        await hub.close()
+        await runtime.close()
+        await hub_fixtures._empty(url)
+
+
+@pytest.fixture
+async def fresh_hub(
+    database_url: str, tmp_path: Path, test_pki: hub_fixtures.TestPki
+) -> AsyncIterator[HostileHub]:
+    """A hub on an empty database of each backend, for cases whose outcome could depend on it
+    (free text that one database stores and the other refuses)."""
+    runtime, app = await _hub(database_url, tmp_path, test_pki)
+    backend = "postgres" if database_url.startswith("postgresql") else "sqlite"
+    hub = HostileHub(runtime=runtime, app=app, pki=test_pki, backend=backend)
+    try:
+        yield hub
+    finally:
+        await hub.close()
+        await runtime.close()
