@@ -11,25 +11,34 @@ import asyncio
 from datetime import UTC, datetime
 
 import click
+from cryptography import x509
 from sqlalchemy.exc import SQLAlchemyError
 
 from ephyto_core._errors import EphytoError
 from ephyto_core._pki import load_certificate
-from hub.runtime import build_runtime
+from hub.database import create_engine, create_sessionmaker
 from hub.settings import HubSettings
 from hub.signing.expiry import CertificateExpiry, certificate_expiries
+from hub.signing.keys import load_seal
 
 
 async def _expiries(settings: HubSettings, now: datetime) -> list[CertificateExpiry]:
-    runtime = build_runtime(settings)
+    hub_certificates = {"hub-seal": _seal_certificate(settings)}
+    if settings.tls_cert is not None:
+        hub_certificates["hub-server"] = load_certificate(settings.tls_cert.read_bytes())
+    engine = create_engine(settings.sqlalchemy_url)
     try:
-        hub_certificates = {"hub-seal": runtime.signing.seal_certificate}
-        if settings.tls_cert is not None:
-            hub_certificates["hub-server"] = load_certificate(settings.tls_cert.read_bytes())
-        async with runtime.sessionmaker() as session:
+        async with create_sessionmaker(engine)() as session:
             return await certificate_expiries(session, now=now, hub_certificates=hub_certificates)
     finally:
-        await runtime.close()
+        await engine.dispose()
+
+
+def _seal_certificate(settings: HubSettings) -> x509.Certificate:
+    # Read as it is, without load_seal's validity check: an expired seal is what to report.
+    if settings.seal_cert is not None:
+        return load_certificate(settings.seal_cert.read_bytes())
+    return load_seal(settings).certificate
 
 
 @click.command()

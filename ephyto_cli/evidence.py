@@ -17,24 +17,28 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ephyto_core._errors import EphytoError
-from ephyto_core._pki import load_certificate
-from hub.database import unit_of_work
-from hub.runtime import HubRuntime, build_runtime
+from ephyto_core._pki import IssuedCertificate, load_certificate
+from hub.database import create_engine, create_sessionmaker, unit_of_work
 from hub.settings import HubSettings
 from hub.signing.evidence import checkpoint_now
 from hub.signing.evidence_check import verify_chain
+from hub.signing.keys import load_seal
 
 T = TypeVar("T")
 
 
-def _with_runtime(work: Callable[[HubRuntime, AsyncSession], Awaitable[T]]) -> T:
+def _with_seal(work: Callable[[IssuedCertificate, AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` with the configured seal and a session; no schemas, no broker: just these."""
+
     async def main() -> T:
-        runtime = build_runtime(HubSettings())
+        settings = HubSettings()
+        seal = load_seal(settings)
+        engine = create_engine(settings.sqlalchemy_url)
         try:
-            async with unit_of_work(runtime.sessionmaker) as session:
-                return await work(runtime, session)
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await work(seal, session)
         finally:
-            await runtime.close()
+            await engine.dispose()
 
     try:
         return asyncio.run(main())
@@ -60,12 +64,12 @@ def verify(seal_certs: tuple[Path, ...]) -> None:
     """Check the whole chain and every signed checkpoint; report the first break."""
     extra = [load_certificate(path.read_bytes()) for path in seal_certs]
 
-    async def work(runtime: HubRuntime, session: AsyncSession) -> tuple[bool, str]:
-        certificates = [runtime.signing.seal_certificate, *extra]
+    async def work(seal: IssuedCertificate, session: AsyncSession) -> tuple[bool, str]:
+        certificates = [seal.certificate, *extra]
         report = await verify_chain(session, seal_certificates=certificates)
         return report.ok, report.describe()
 
-    ok, text = _with_runtime(work)
+    ok, text = _with_seal(work)
     click.echo(text)
     if not ok:
         raise SystemExit(1)
@@ -75,10 +79,10 @@ def verify(seal_certs: tuple[Path, ...]) -> None:
 def checkpoint() -> None:
     """Sign a checkpoint of the chain's current head with the hub's seal."""
 
-    async def work(runtime: HubRuntime, session: AsyncSession) -> str:
-        written = await checkpoint_now(session, signer=runtime.signing.seal_key)
+    async def work(seal: IssuedCertificate, session: AsyncSession) -> str:
+        written = await checkpoint_now(session, signer=seal)
         if written is None:
             return "the chain is empty: nothing to checkpoint"
         return f"checkpoint signed at seq {written.seq}, head hash {written.head_hash}"
 
-    click.echo(_with_runtime(work))
+    click.echo(_with_seal(work))
