@@ -16,7 +16,10 @@ from generic_national_system.accounts import admin_endpoints
 from generic_national_system.accounts import endpoints as account_endpoints
 from generic_national_system.certificates import endpoints as certificate_endpoints
 from generic_national_system.deps import render, require_csrf
+from generic_national_system.documents import endpoints as document_endpoints
 from generic_national_system.errors import GensError, LoginRequired, NotFound
+from generic_national_system.imports import endpoints as import_endpoints
+from generic_national_system.reports import endpoints as report_endpoints
 from generic_national_system.runtime import GensRuntime, build_runtime
 from generic_national_system.settings import GensSettings
 from generic_national_system.web.middleware import BodyLimit, SecurityHeaders
@@ -55,7 +58,14 @@ def create_app(
         BodyLimit, max_bytes=runtime.settings.max_attachment_bytes + _FORM_OVERHEAD_BYTES
     )
     app.mount("/static", _CachedStatic(directory=STATIC_DIR), name="static")
-    for module in (account_endpoints, certificate_endpoints, admin_endpoints):
+    for module in (
+        account_endpoints,
+        document_endpoints,  # before certificates: /certificates/{id}/certificate.pdf
+        certificate_endpoints,
+        import_endpoints,
+        report_endpoints,
+        admin_endpoints,
+    ):
         app.include_router(module.router)
     _install_error_pages(app)
     return app

@@ -64,6 +64,9 @@ class GensSettings(BaseSettings):
     #: GeNS's own address as people reach it (https://gens.example.org), for the QR code on
     #: printed certificates. Empty: the address of the request that printed it.
     public_url: str = ""
+    #: A Unicode TrueType font for printed certificates (embedded as a subset). Unset: the PDF
+    #: core fonts, which print Latin-1 only (other characters as "?") but embed nothing.
+    pdf_font: Path | None = None
 
     #: XMLDSig-sign certificate content at issue with the tenant's signing key. Off because the
     #: hub's SPSCertificate profile has no place for ds:Signature (the hub refuses it).

@@ -36,9 +36,10 @@ from generic_national_system.deps import (
     form_values,
     render,
 )
-from generic_national_system.errors import NotFound, PayloadTooLarge
-from generic_national_system.hub_client import HubRefused
+from generic_national_system.errors import HubUnavailable, NotFound, PayloadTooLarge
+from generic_national_system.hub_client import HubCredentialsMissing, HubRefused, Participant
 from generic_national_system.i18n import N_
+from generic_national_system.runtime import GensRuntime
 from generic_national_system.web.forms import FieldSpec, FormResult, Message, parse_form
 
 router = APIRouter(prefix="/certificates")
@@ -93,6 +94,49 @@ async def create(
 # ----------------------------------------------------------------------------- certificate page
 
 
+async def _destinations(
+    session: SessionDep, viewer: Viewer, certificates: CertificatesDep
+) -> list[Participant] | None:
+    """The hub's participants to choose from; None when the hub cannot tell us now (the page
+    then takes a typed code)."""
+    try:
+        return await certificates.destinations(session, viewer=viewer)
+    except (HubUnavailable, HubRefused, HubCredentialsMissing):
+        return None
+
+
+def runtime_of(request: Request) -> GensRuntime:
+    runtime: GensRuntime = request.app.state.runtime
+    return runtime
+
+
+_DESTINATION = FieldSpec(
+    name="destination", label=N_("Send to (hub participant)"), required=True, max_length=16
+)
+
+
+async def _send(
+    request: Request,
+    viewer: Viewer,
+    session: SessionDep,
+    certificates: CertificatesDep,
+    runtime: RuntimeDep,
+    cert: ExportCertificate,
+) -> Response:
+    form = parse_form(await form_values(request), (_DESTINATION,), choices=runtime.choices)
+    code = form.values["destination"].upper()
+    if form.ok:
+        known = await _destinations(session, viewer, certificates)
+        if known is not None and code not in {p.code for p in known}:
+            form.add_error("destination", N_("Choose a participant of the hub from the list."))
+    if not form.ok:
+        return await _refused(
+            request, viewer, session, certificates, cert, form=form, failed_action=Action.SEND
+        )
+    await certificates.send(session, viewer=viewer, cert=cert, destination=code)
+    return _see(cert)
+
+
 async def _view(
     request: Request,
     viewer: Viewer,
@@ -104,13 +148,20 @@ async def _view(
     **extra: Any,
 ) -> Response:
     draft = certificates.draft_of(cert)
+    actions = certificates.allowed_actions(viewer, cert)
+    destinations = None
+    if Action.SEND in actions:
+        destinations = await _destinations(session, viewer, certificates)
     context = {
         "cert": cert,
         "draft": draft,
         "sections": sections_for(cert.type_code, replacing=cert.replaces_id is not None),
         "attachments": await certificates.attachments(session, cert),
         "missing": certificates.missing(cert),
-        "actions": certificates.allowed_actions(viewer, cert),
+        "actions": actions,
+        "destinations": destinations,
+        "destination": cert.destination_code or cert.import_country or "",
+        "responses": await runtime_of(request).imports.responses_to(session, cert),
         "can_edit": certificates.can_edit(viewer, cert),
         "history": await certificate_history(
             session, tenant_id=viewer.tenant_id, certificate_id=cert.id
@@ -642,7 +693,7 @@ async def act(
         if not outcome.issued:
             return await _refused(request, viewer, session, certificates, cert, outcome=outcome)
     elif action is Action.SEND:
-        await certificates.send(session, viewer=viewer, cert=cert)
+        return await _send(request, viewer, session, certificates, runtime, cert)
     elif action is Action.REFRESH:
         try:
             await certificates.refresh(session, viewer=viewer, cert=cert)

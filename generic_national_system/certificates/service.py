@@ -16,6 +16,7 @@ from ephyto_core._validation import Validator
 from ephyto_core._validation_result import Level, ValidationResult
 from ephyto_core.certificate import (
     STATUS_WITHDRAWN,
+    Certificate,
     build_certificate_xml,
     read_certificate,
     withdrawal_of,
@@ -157,6 +158,25 @@ class CertificateService:
 
     def can_edit(self, viewer: Viewer, cert: ExportCertificate) -> bool:
         return State(cert.state) in EDITABLE and can(viewer.role, Permission.EDIT_DRAFT)
+
+    async def printable(
+        self, session: AsyncSession, *, viewer: Viewer, cert: ExportCertificate
+    ) -> Certificate:
+        """What to print: the issued content as sent, or for a draft what issuing it now would
+        make of the data entered so far (printed with DRAFT across it)."""
+        if cert.content is not None:
+            return read_certificate(cert.content)
+        tenant = await self._tenant(session, viewer)
+        context = IssueContext(
+            number=cert.number,
+            type_code=cert.type_code,
+            issued_at=utcnow(),
+            issuer_name=tenant.name,
+            export_country=tenant.country_code,
+            officer_name="",
+            replaced_number=await self.replaced_number(session, cert),
+        )
+        return build_certificate(self.draft_of(cert), context, self.code_lists)
 
     # ----------------------------------------------------------------------------- drafts
 

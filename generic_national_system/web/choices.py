@@ -10,10 +10,23 @@ from collections.abc import Mapping, Sequence
 
 from ephyto_core._codelists import CodeList, CodeLists, CodeRow
 from generic_national_system.accounts.roles import ROLE_LABELS, Role
-from generic_national_system.i18n import LANGUAGE_NAMES, LANGUAGES, translations
+from generic_national_system.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translations
 from generic_national_system.web.forms import ChoiceSource, Option
 
 _FIXED_CERTIFICATE_TYPES = ("851", "657")
+#: Small closed lists of the import side and the reports: code -> msgid.
+FIXED_LISTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "ack_kinds": (
+        ("ok", N_("Received and readable")),
+        ("with_warnings", N_("Received, with warnings")),
+        ("failed", N_("Cannot be read or processed")),
+    ),
+    "decisions": (
+        ("accepted", N_("Accept the consignment")),
+        ("rejected", N_("Reject the consignment")),
+    ),
+    "directions": (("exports", N_("Exports")), ("imports", N_("Imports"))),
+}
 
 
 class CodeListChoices(ChoiceSource):
@@ -36,7 +49,7 @@ class CodeListChoices(ChoiceSource):
     def label(self, name: str, code: str, language: str) -> str:
         """The text of `code` in `language` (English if missing; the code if unknown)."""
         list_name = name.partition(":")[0]
-        if list_name in ("languages", "roles"):
+        if list_name in ("languages", "roles", *FIXED_LISTS):
             return {o.code: o.label for o in self._build(list_name, language)}.get(code, code)
         if list_name not in self._lists:
             return code
@@ -52,6 +65,9 @@ class CodeListChoices(ChoiceSource):
         if list_name == "roles":
             gettext = translations(language).gettext
             return tuple(Option(role.value, gettext(ROLE_LABELS[role])) for role in Role)
+        if list_name in FIXED_LISTS:
+            gettext = translations(language).gettext
+            return tuple(Option(code, gettext(text)) for code, text in FIXED_LISTS[list_name])
         if list_name == "certificate_types":
             codes = self._lists.certificate_types
             return tuple(

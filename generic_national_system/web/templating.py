@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from generic_national_system.accounts.roles import ROLE_LABELS, Permission, Role, can
 from generic_national_system.certificates.states import RULES, STATE_LABELS, Action, State
 from generic_national_system.i18n import LANGUAGE_NAMES, LANGUAGES, supported, translations
+from generic_national_system.imports.states import RECEIVED_LABELS
 from generic_national_system.web import csrf
 from generic_national_system.web.choices import CodeListChoices
 from generic_national_system.web.forms import Message
@@ -60,6 +61,9 @@ class Templates:
             msg=lambda message: message.translate(gettext) if isinstance(message, Message) else "",
             state_label=lambda state: gettext(STATE_LABELS[State(state)]),
             role_label=lambda role: gettext(ROLE_LABELS[Role(role)]),
+            received_label=lambda state: (
+                gettext(RECEIVED_LABELS[state]) if state in RECEIVED_LABELS else str(state)
+            ),
             action_label=lambda action: gettext(RULES[Action(action)].label),
             action_help=lambda action: gettext(RULES[Action(action)].help),
             can=lambda viewer, permission: (

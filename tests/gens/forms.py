@@ -105,7 +105,14 @@ async def fill_certificate(person: Browser, path: str, **sections: dict[str, str
 
 
 async def act(person: Browser, path: str, action: str, **fields: str) -> httpx.Response:
-    """Presses an action button on the certificate page."""
+    """Presses an action button on the certificate page (sending to the participant the page
+    preselects, as a browser would, unless `destination` is given)."""
+    if action == "send" and "destination" not in fields:
+        page = (await person.get(path)).text
+        chosen = re.search(r'<option value="([^"]*)" selected>', page) or re.search(
+            r'<input id="d-send" name="destination" type="text" value="([^"]*)"', page
+        )
+        fields = {**fields, "destination": chosen.group(1) if chosen else ""}
     return await person.submit(path, fields, action=f"{path}/actions/{action}")
 
 
@@ -128,3 +135,27 @@ def input_value(html: str, field: str) -> str | None:
 
 def any_of(*values: Any) -> Any:
     return values
+
+
+async def issue_and_send(
+    officer: Browser, *, import_country: str = "PE", **route_fields: str
+) -> str:
+    """An authorising officer takes a certificate from the first form to the hub; returns its
+    path. (The officer may enter, approve and issue alone.)"""
+    path = await create_certificate(officer)
+    await fill_certificate(
+        officer, path, route=route(import_country=import_country, **route_fields)
+    )
+    for action in ("submit", "approve", "issue", "send"):
+        done = await act(officer, path, action)
+        assert done.status_code == 303, (action, done.text[:3000])
+    return path
+
+
+async def fetch(person: Browser) -> httpx.Response:
+    """Presses "Fetch from hub" on the received certificates page."""
+    return await person.submit("/imports", {}, action="/imports/fetch")
+
+
+def received_links(html: str) -> list[str]:
+    return re.findall(r'<a href="(/imports/\d+)">', html)
