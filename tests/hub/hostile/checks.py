@@ -53,10 +53,13 @@ def assert_refused_cleanly(
     assert rows == {}, f"a refused request changed {rows}"
 
 
-def assert_accepted_cleanly(observed: Observed, cost: Cost, rows: dict[str, int]) -> None:
+def assert_accepted_cleanly(
+    observed: Observed, cost: Cost, rows: dict[str, int], *, envelopes: int = 1
+) -> None:
+    """Accepted in bounded time and memory: `envelopes` new envelope rows (1 + its copies)."""
     assert_no_server_error(observed)
     assert_nothing_leaks(observed)
     cost.assert_bounded()
     assert observed.kind == "accepted", observed
-    assert rows.get("envelopes") == 1, rows
+    assert rows.get("envelopes") == envelopes, rows
     assert all(delta > 0 for delta in rows.values()), rows
