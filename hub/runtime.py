@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ephyto_core._codelists import default_code_lists
+from ephyto_core._safexml import XmlLimits
 from ephyto_core._schemas import SchemaSet, default_schema_set
 from ephyto_core._validation import Validator
 from hub.codelists.service import CodeListService
@@ -51,7 +52,11 @@ def build_runtime(settings: HubSettings) -> HubRuntime:
     schemas = default_schema_set()
     code_lists = default_code_lists()
     # Observed: counts findings by area and level for ephyto_validation_results_total.
-    validator = ObservedValidator(schemas=schemas, code_lists=code_lists)
+    validator = ObservedValidator(
+        schemas=schemas,
+        code_lists=code_lists,
+        limits=XmlLimits(max_bytes=settings.max_content_bytes),
+    )
     codelists = CodeListService(code_lists=code_lists)
     signing = SigningService(seal=load_seal(settings))
     sessionmaker = create_sessionmaker(engine)
