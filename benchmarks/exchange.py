@@ -176,7 +176,7 @@ async def broker_reference(url: str, body: bytes, messages: int) -> float:
             if received == messages:
                 done.set()
 
-        await queue.consume(on_message)
+        tag = await queue.consume(on_message)
         window = asyncio.Semaphore(256)
 
         async def send(i: int) -> None:
@@ -190,6 +190,7 @@ async def broker_reference(url: str, body: bytes, messages: int) -> float:
         await asyncio.gather(*(send(i) for i in range(messages)))
         await done.wait()
         elapsed = time.perf_counter() - started
+        await queue.cancel(tag)
         await queue.delete(if_unused=False, if_empty=False)
         return messages / elapsed
     finally:
@@ -293,15 +294,27 @@ async def fixed_load(
         await sender.submit(to=receiver.code, number=number, content=numbered(template, number))
         latencies.append(loop.time() - scheduled)
 
-    await asyncio.gather(*(one(i) for i in range(total)))
-    achieved = total / (loop.time() - start)
-    await poll_until(lambda: _at_least(acked, total), every=0.05)
+    # Open loop, but bounded: a request still unanswered `grace` seconds after the schedule
+    # ends is cancelled and counted as unanswered (an infinite latency in the percentiles).
+    grace = max(30.0, seconds)
+    tasks = [asyncio.create_task(one(i)) for i in range(total)]
+    _done, late = await asyncio.wait(tasks, timeout=0.1 + seconds + grace)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*late, return_exceptions=True)
+    elapsed = loop.time() - start
+    answered = len(latencies)
+    achieved = answered / elapsed
+    latencies.extend([float("inf")] * len(late))
+    await poll_until(lambda: _at_least(acked, answered), every=0.05)
     stop.set()
     await pull_task
     return {
         "offered_per_s": rate,
         "achieved_per_s": achieved,
-        "submitted": total,
+        "scheduled": total,
+        "answered": answered,
+        "unanswered_within_limit": len(late),
         "p50_ms": percentile(latencies, 0.5) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
     }
@@ -406,7 +419,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     clients: list[NppoClient] = []
     results: dict[str, Any] = {"machine": machine()}
     try:
-        upgrade_to_head(async_database_url(database_url))
+        await asyncio.to_thread(upgrade_to_head, async_database_url(database_url))
         ca = create_ca().save(work, "ca")
         server = issue_server_certificate(ca).save(work, "server")
         hub_client = issue_client_certificate(ca, nppo_code="HUB").save(work, "hub")
@@ -565,7 +578,11 @@ async def backlog_phase(
         )
     )
     pending = EnvelopeRecord.tracking_state == TrackingState.PENDING_DELIVERY.value
-    await poll_until(lambda: _none(runtime, EnvelopeRecord.box_code == "PP", pending), every=0.5)
+    deadline = drain_started + args.drain_timeout
+    left = args.backlog
+    while left and time.perf_counter() < deadline:
+        await asyncio.sleep(0.5)
+        left = await count_where(runtime, EnvelopeRecord.box_code == "PP", pending)
     drained = time.perf_counter() - drain_started
     during = await load
     return {
@@ -575,7 +592,9 @@ async def backlog_phase(
         "rss_before_mib": before,
         "rss_peak_while_waiting_mib": waiting_peaks,
         "drain_s": drained,
-        "drain_per_s": args.backlog / drained,
+        "drained": args.backlog - left,
+        "drain_per_s": (args.backlog - left) / drained,
+        "drain_complete": left == 0,
         "other_destination_during_drain": during,
         "receiver_stored": len(receiver.stored),
     }
@@ -603,6 +622,9 @@ def main() -> None:
     parser.add_argument("--rate-seconds", type=float, default=15)
     parser.add_argument("--backlog", type=int, default=100_000)
     parser.add_argument("--wait-seconds", type=int, default=20)
+    parser.add_argument(
+        "--drain-timeout", type=float, default=600, help="stop watching the drain after this"
+    )
     parser.add_argument("--reference-messages", type=int, default=5000)
     parser.add_argument("--hubs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)

@@ -25,7 +25,7 @@ import logging
 import random
 import ssl
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -209,17 +209,33 @@ class PushLane:
             if due is None:
                 return IDLE_POLL_SECONDS
             return max(0.0, min(IDLE_POLL_SECONDS, (due - self._clock()).total_seconds()))
-        await asyncio.gather(*(self._attempt(row, token) for row in claimed))
+        outcomes = await asyncio.gather(*(self._attempt(row) for row in claimed))
+        # Every outcome of the round in one transaction: one commit (and one turn of the
+        # evidence chain's lock) per round instead of one per envelope.
+        await self._record(lambda s: self._record_round(s, token, claimed, outcomes))
         return 0.0
 
-    async def _attempt(self, row: repository.ClaimedPush, token: str) -> None:
+    async def _attempt(self, row: repository.ClaimedPush) -> PushOutcome | None:
+        """Call the receiver; None when the envelope is final already (the NPPO pulled and
+        acknowledged it meanwhile), so there is nothing to push."""
         async with unit_of_work(self._sessionmaker) as session:
             envelope = await self._envelopes.envelope_for_push(session, envelope_id=row.envelope_id)
         if envelope is None:
-            # Final already (the NPPO pulled and acknowledged it meanwhile): nothing to push.
-            await self._record(
-                lambda s: repository.finish_push(
-                    s,
+            return None
+        self.calls += 1
+        return await self._client.deliver(envelope)  # outside any transaction
+
+    async def _record_round(
+        self,
+        session: AsyncSession,
+        token: str,
+        rows: Sequence[repository.ClaimedPush],
+        outcomes: Sequence[PushOutcome | None],
+    ) -> None:
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if outcome is None:
+                await repository.finish_push(
+                    session,
                     push_id=row.id,
                     token=token,
                     state=PushState.DONE,
@@ -227,11 +243,8 @@ class PushLane:
                     error="final before it was pushed",
                     now=self._clock(),
                 )
-            )
-            return
-        self.calls += 1
-        outcome = await self._client.deliver(envelope)  # outside any transaction
-        await self._record(lambda s: self._record_outcome(s, row, token, outcome))
+            else:
+                await self._record_outcome(session, row, token, outcome)
 
     async def _record_outcome(
         self, session: AsyncSession, row: repository.ClaimedPush, token: str, outcome: PushOutcome

@@ -239,31 +239,58 @@ async def test_repeated_failures_open_the_destination_circuit_and_a_probe_closes
 
 
 async def test_a_slow_destination_does_not_delay_another(
-    push_runtime: HubRuntime,
-    workers: RoutingWorkers,
+    postgres_database_url: str,
+    rabbitmq_url: str,
+    tmp_path: Path,
     receivers: list[RunningReceiver],
     push_pki: PushPki,
 ) -> None:
+    # The slow receiver holds every call for 30 s, within the hub's 20 s timeout... which it
+    # never reaches: the fast destination must be served long before either happens.
+    runtime = build_runtime(
+        routing_settings(
+            database_url=postgres_database_url,
+            data_dir=tmp_path,
+            broker_url=rabbitmq_url,
+            push_client_cert=push_pki.hub_cert,
+            push_client_key=push_pki.hub_key,
+            push_ca_bundle=push_pki.ca,
+            push_timeout_seconds=20.0,
+        )
+    )
+    workers = RoutingWorkers(runtime, refresh_seconds=0.2)
     slow = await new_receiver(push_pki, receivers)
     slow.receiver.behaviour.mode = "timeout"
-    slow.receiver.behaviour.hang_seconds = 5
+    slow.receiver.behaviour.hang_seconds = 30
     fast = await new_receiver(push_pki, receivers)
-    aa = await setup_push(push_runtime, slow, code="SL")
-    await register(push_runtime, "FA", push_url=fast.url)
-    await workers.start()
-    for i in range(20):
-        await submit(push_runtime, aa, "SL", f"AA-S-{i}")
-    await asyncio.sleep(0.2)  # the slow lane is busy now
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    fast_numbers = [
-        (await submit(push_runtime, aa, "FA", f"AA-F-{i}")).hub_delivery_number or ""
-        for i in range(10)
-    ]
-    for number in fast_numbers:
-        await eventually(lambda number=number: final(push_runtime, number), within=10)
-    assert loop.time() - started < 3  # well under one slow call (5 s)
-    assert sorted(fast.receiver.stored) == sorted(fast_numbers)
+    try:
+        aa = await setup_push(runtime, slow, code="SL")
+        await register(runtime, "FA", push_url=fast.url)
+        await workers.start()
+        slow_numbers = [
+            (await submit(runtime, aa, "SL", f"AA-S-{i}")).hub_delivery_number or ""
+            for i in range(20)
+        ]
+        await eventually(lambda: _called_any(slow.receiver, 4))  # its lane is full now
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        fast_numbers = [
+            (await submit(runtime, aa, "FA", f"AA-F-{i}")).hub_delivery_number or ""
+            for i in range(10)
+        ]
+        for number in fast_numbers:
+            await eventually(lambda number=number: final(runtime, number), within=15)
+        assert loop.time() - started < 15  # before any slow call could even time out
+        assert sorted(fast.receiver.stored) == sorted(fast_numbers)
+        assert not slow.receiver.stored
+        assert not any([await final(runtime, n) for n in slow_numbers])
+    finally:
+        await workers.stop()
+        await runtime.close()
+
+
+async def _called_any(receiver: FakeReceiver, times: int) -> bool:
+    return sum(receiver.calls.values()) >= times
 
 
 async def test_a_duplicated_routing_message_schedules_one_push(
