@@ -1,5 +1,6 @@
 """Plain helpers for operator and observability tests: operators, envelopes, a signed-in client."""
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -106,3 +107,15 @@ def flash(response: httpx.Response) -> str:
 
     value = response.cookies.get("ephyto_operator_flash")
     return unquote(value) if value else ""
+
+
+def in_fresh_loop(work: Callable[[], Awaitable[T]]) -> T:
+    """Run async set-up from a synchronous test, in a thread with its own event loop (the CLI
+    and Playwright's sync API need the test's own thread free of a running loop)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def main() -> T:
+        return await work()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()

@@ -6,11 +6,9 @@ Scenarios, as an operator lives them: find a stuck envelope, see why, retry it a
 arrive; pause and resume a destination; a destructive action confirmed by a second operator.
 """
 
-import asyncio
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +28,7 @@ from hub.routing.models import PushDelivery
 from hub.runtime import HubRuntime, build_runtime
 from hub.settings import HubSettings
 from tests.hub.conftest import TestPki
-from tests.hub.operators.helpers import PASSWORDS, add_operators, run, submit
+from tests.hub.operators.helpers import PASSWORDS, add_operators, in_fresh_loop, run, submit
 from tests.hub.routing.receiver import FakeReceiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -50,13 +48,6 @@ CHROMIUM_ARGS = [
 ]
 #: The push lanes re-read the registry (and so the pauses) this often (RoutingWorkers' default).
 LANE_REFRESH_SECONDS = 5.0
-
-
-def in_fresh_loop(work: Callable[[], Awaitable[T]]) -> T:
-    """Run async set-up from this synchronous test, in a thread of its own (Playwright's sync
-    API and the hub's server thread each have their own loop)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, work()).result()  # type: ignore[arg-type]
 
 
 @dataclass
