@@ -167,6 +167,7 @@ def demo(data_dir: Path, hub_port: int, gens_port: int, host: str) -> None:
     """Start a demo hub with two NPPOs (AA, BB) over mutual TLS, and write its manifest."""
     import uvicorn
 
+    from hub.operators.demo import create_demo_operators
     from hub.server import hub_uvicorn_config
 
     data_dir = data_dir.resolve()
@@ -176,6 +177,7 @@ def demo(data_dir: Path, hub_port: int, gens_port: int, host: str) -> None:
     asyncio.run(register_demo_nppos(settings, pki))
     hub_url = f"https://{host}:{hub_port}"
     manifest = build_manifest(settings, pki, hub_url=hub_url)
+    manifest["operator"] = asyncio.run(create_demo_operators(settings, hub_url=hub_url))
     manifest_path = data_dir / MANIFEST_NAME
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     aa = manifest["nppos"][0]
