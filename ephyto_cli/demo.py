@@ -1,4 +1,4 @@
-"""`ephyto demo`: a working hub with two NPPOs, from nothing, in one command.
+"""`ephyto demo`: a working hub with two NPPOs, and GeNS with a tenant for each, in one command.
 
 It creates (once, then reuses) a development CA, the hub's server and seal certificates and client
 and signing certificates for the demo NPPOs, registers them, starts the hub with mutual TLS, and
@@ -7,6 +7,7 @@ follow the usual `EPHYTO_*` settings, so the same demo runs on PostgreSQL and Ra
 """
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,9 +165,13 @@ def build_manifest(settings: HubSettings, pki: DemoPki, *, hub_url: str) -> dict
 @click.option("--gens-port", type=int, default=8080, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def demo(data_dir: Path, hub_port: int, gens_port: int, host: str) -> None:
-    """Start a demo hub with two NPPOs (AA, BB) over mutual TLS, and write its manifest."""
+    """Start a demo hub with two NPPOs (AA, BB) over mutual TLS, GeNS with a tenant for each
+    (plain HTTP on --gens-port), and write the manifest."""
     import uvicorn
 
+    from generic_national_system.app import create_app as create_gens_app
+    from generic_national_system.demo import DemoTenant, create_demo_tenants
+    from generic_national_system.demo import demo_settings as gens_demo_settings
     from hub.operators.demo import create_demo_operators
     from hub.server import hub_uvicorn_config
 
@@ -178,6 +183,34 @@ def demo(data_dir: Path, hub_port: int, gens_port: int, host: str) -> None:
     hub_url = f"https://{host}:{hub_port}"
     manifest = build_manifest(settings, pki, hub_url=hub_url)
     manifest["operator"] = asyncio.run(create_demo_operators(settings, hub_url=hub_url))
+    # GeNS: tenant AA exports from Kenya, BB is the Netherlands (certificates name real
+    # countries; AA and BB are only the demo hub's NPPO codes).
+    gens_url = f"http://{host}:{gens_port}"
+    assert pki.ca.cert_path and pki.seal.cert_path
+    gens_settings = gens_demo_settings(
+        data_dir / "gens",
+        hub_url=hub_url,
+        ca_cert=pki.ca.cert_path,
+        seal_cert=pki.seal.cert_path,
+        public_url=gens_url,
+    )
+    gens_tenants = create_demo_tenants(
+        gens_settings,
+        [
+            DemoTenant(
+                code=n.code,
+                name=n.name,
+                country_code=country,
+                client_cert=pki.clients[n.code].cert_path,
+                client_key=pki.clients[n.code].key_path,
+                place_of_issue=place,
+            )
+            for n, country, place in zip(
+                DEMO_NPPOS, ("KE", "NL"), ("Nairobi", "Rotterdam"), strict=True
+            )
+        ],
+    )
+    manifest["gens"] = {"url": gens_url, "tenants": gens_tenants}
     manifest_path = data_dir / MANIFEST_NAME
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     aa = manifest["nppos"][0]
@@ -187,6 +220,17 @@ def demo(data_dir: Path, hub_port: int, gens_port: int, host: str) -> None:
         f"  WSDL:     {manifest['hub']['wsdl_url']}\n"
         f"  try:      curl --cacert {manifest['hub']['ca_cert']} --cert {aa['client_cert']} "
         f"--key {aa['client_key']} {manifest['hub']['rest_url']}/nppos/me\n"
+        f"  GeNS:     {gens_url} (users and passwords in the manifest)\n"
         "  stop with Ctrl+C"
     )
-    uvicorn.Server(hub_uvicorn_config(settings, host=host, port=hub_port)).run()
+    servers = (
+        uvicorn.Server(hub_uvicorn_config(settings, host=host, port=hub_port)),
+        uvicorn.Server(uvicorn.Config(create_gens_app(gens_settings), host=host, port=gens_port)),
+    )
+
+    async def serve_both() -> None:
+        # Both servers in one loop; Ctrl+C stops one, whose handler passes it on to the other.
+        await asyncio.gather(*(server.serve() for server in servers))
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_both())

@@ -2,14 +2,19 @@
 
 import asyncio
 import getpass
+from typing import TYPE_CHECKING
 
 import click
 
 from generic_national_system.accounts import service
 from generic_national_system.accounts.roles import Role
 from generic_national_system.database import create_engine, create_sessionmaker, unit_of_work
+from generic_national_system.errors import GensError
 from generic_national_system.migrate import upgrade_to_head
 from generic_national_system.settings import GensSettings
+
+if TYPE_CHECKING:
+    from generic_national_system.runtime import GensRuntime
 
 
 @click.group()
@@ -37,6 +42,56 @@ def serve(host: str, port: int) -> None:
     settings = GensSettings()
     upgrade_to_head(settings.sqlalchemy_url)
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+
+
+@gens.command()
+@click.option(
+    "--tenant",
+    "codes",
+    multiple=True,
+    help="Only this tenant (repeatable); default: every active tenant with hub credentials.",
+)
+def fetch(codes: tuple[str, ...]) -> None:
+    """Fetch what waits for the tenants on the hub (for cron: exit 1 if any tenant failed)."""
+    from generic_national_system.runtime import build_runtime
+
+    settings = GensSettings()
+    upgrade_to_head(settings.sqlalchemy_url)
+    failures = asyncio.run(_fetch_all(build_runtime(settings), codes))
+    if failures:
+        raise SystemExit(1)
+
+
+async def _fetch_all(runtime: "GensRuntime", codes: tuple[str, ...]) -> int:
+    failures = 0
+    try:
+        async with unit_of_work(runtime.sessionmaker) as session:
+            tenants = await service.active_tenants(session, codes=codes or None)
+        known = {tenant.code for tenant in tenants}
+        for code in sorted(set(codes) - known):
+            click.echo(f"{code}: no such active tenant", err=True)
+            failures += 1
+        for tenant in tenants:
+            try:
+                async with unit_of_work(runtime.sessionmaker) as session:
+                    outcome = await runtime.imports.fetch(session, tenant=tenant, actor="cli")
+                # Responses are acknowledged only once stored for good (committed above).
+                async with unit_of_work(runtime.sessionmaker) as session:
+                    answered = await runtime.imports.acknowledge_responses(
+                        session, tenant=tenant, actor="cli"
+                    )
+            except GensError as exc:
+                click.echo(f"{tenant.code}: {exc.message}", err=True)
+                failures += 1
+                continue
+            click.echo(
+                f"{tenant.code}: {outcome.new} new, {outcome.known} already here, "
+                f"{len(outcome.unverified)} without a valid seal, {answered} response(s) "
+                "acknowledged"
+            )
+    finally:
+        await runtime.close()
+    return failures
 
 
 @gens.command("create-tenant")

@@ -1,7 +1,11 @@
-"""Demo tenants and one user per role, for `ephyto demo` (the lead wires it in).
+"""Demo tenants and one user per role, for `ephyto demo`, and the settings GeNS runs with there.
 
 Idempotent: a tenant that exists keeps its data; its demo users get new passwords (returned, so
 the demo manifest always tells the current ones).
+
+A tenant's code is its identity on the hub (the demo hub's NPPOs are AA and BB, not countries);
+its certificates name a real exporting country (`country_code`, ISO 3166: the code lists check
+it), so the demo's AA tenant exports from Kenya and BB is the Netherlands.
 """
 
 import asyncio
@@ -27,6 +31,8 @@ class DemoTenant:
 
     code: str
     name: str
+    #: The exporting country of its certificates (ISO 3166-1 alpha-2); default: the code.
+    country_code: str | None = None
     client_cert: Path | None = None
     client_key: Path | None = None
     place_of_issue: str | None = None
@@ -40,6 +46,7 @@ class DemoUser(TypedDict):
 
 class DemoTenantResult(TypedDict):
     code: str
+    country: str
     users: list[DemoUser]
 
 
@@ -55,6 +62,7 @@ def create_demo_tenants(
     settings: GensSettings, tenants: Sequence[DemoTenant]
 ) -> list[DemoTenantResult]:
     """Migrate GeNS's database, create the tenants and a user per role in each (synchronous)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # the embedded SQLite lives there
     upgrade_to_head(settings.sqlalchemy_url)
     return asyncio.run(_create(settings, tenants))
 
@@ -71,8 +79,10 @@ async def _create(settings: GensSettings, tenants: Sequence[DemoTenant]) -> list
                         session,
                         code=demo.code,
                         name=demo.name,
+                        country_code=demo.country_code,
                         place_of_issue=demo.place_of_issue,
                     )
+                tenant.country_code = (demo.country_code or demo.code).upper()
                 tenant.hub_client_cert_path = str(demo.client_cert) if demo.client_cert else None
                 tenant.hub_client_key_path = str(demo.client_key) if demo.client_key else None
                 users: list[DemoUser] = []
@@ -102,7 +112,29 @@ async def _create(settings: GensSettings, tenants: Sequence[DemoTenant]) -> list
                             actor="demo",
                         )
                     users.append({"role": role.value, "username": username, "password": password})
-                results.append({"code": demo.code, "users": users})
+                results.append({"code": demo.code, "country": tenant.country_code, "users": users})
     finally:
         await engine.dispose()
     return results
+
+
+def demo_settings(
+    data_dir: Path,
+    *,
+    hub_url: str,
+    ca_cert: Path,
+    seal_cert: Path,
+    public_url: str,
+) -> GensSettings:
+    """GeNS for the demo: its own SQLite under `data_dir` (unless EPHYTO_GENS_DATABASE_URL says
+    otherwise), plain HTTP on loopback, and the hub reached over mutual TLS with each tenant's
+    client certificate, the demo CA and the demo hub's seal certificate pinned."""
+    return GensSettings(
+        data_dir=data_dir,
+        secure_cookies=False,  # the demo serves plain http://127.0.0.1
+        hub_url=f"{hub_url.rstrip('/')}/api/v1",
+        hub_ca_bundle=ca_cert,
+        hub_client_cert_header="",
+        hub_seal_cert=seal_cert,
+        public_url=public_url,
+    )

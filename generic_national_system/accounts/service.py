@@ -315,6 +315,19 @@ async def tenant_by_code(session: AsyncSession, code: str) -> Tenant | None:
     return found
 
 
+async def active_tenants(
+    session: AsyncSession, *, codes: tuple[str, ...] | None = None
+) -> list[Tenant]:
+    """Active tenants that have a hub client certificate (all, or those with these codes)."""
+    query = select(Tenant).where(
+        Tenant.active.is_(True),
+        (Tenant.hub_client_cert_path.is_not(None)) | (Tenant.hub_client_cert_pem.is_not(None)),
+    )
+    if codes is not None:
+        query = query.where(Tenant.code.in_(codes))
+    return list(await session.scalars(query.order_by(Tenant.code)))
+
+
 async def get_tenant(session: AsyncSession, tenant_id: int) -> Tenant:
     tenant = await session.get(Tenant, tenant_id)
     if tenant is None:

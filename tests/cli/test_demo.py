@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -41,7 +42,7 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data_dir = tmp_path_factory.mktemp("demo")
-    port = _free_port()
+    port, gens_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EPHYTO_")}
     process = subprocess.Popen(
         [
@@ -53,6 +54,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             str(data_dir),
             "--hub-port",
             str(port),
+            "--gens-port",
+            str(gens_port),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -60,6 +63,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     )
     try:
         _wait_listening(port, process)
+        _wait_listening(gens_port, process)
         manifest: dict[str, Any] = json.loads((data_dir / "demo-manifest.json").read_text())
         manifest["_process"] = process
         yield manifest
@@ -136,3 +140,36 @@ def test_demo_serves_the_wsdl_with_its_own_address(demo: dict[str, Any]) -> None
     with httpx.Client(verify=context, timeout=30) as anonymous:
         wsdl = anonymous.get(demo["hub"]["wsdl_url"]).text
     assert f'location="{demo["hub"]["soap_url"]}"' in wsdl
+
+
+def _gens_sign_in(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text[:500]
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token.group(1)}
+    )
+
+
+def test_demo_gens_has_a_tenant_per_nppo_whose_users_sign_in_and_reach_the_hub(
+    demo: dict[str, Any],
+) -> None:
+    gens = demo["gens"]
+    assert [t["code"] for t in gens["tenants"]] == ["AA", "BB"]
+    # The tenants' certificates name real countries, not the hub's demo codes.
+    assert [t["country"] for t in gens["tenants"]] == ["KE", "NL"]
+    for tenant in gens["tenants"]:
+        roles = {u["role"] for u in tenant["users"]}
+        assert roles == {"applicant", "inspector", "officer", "admin"}
+    inspector = next(u for u in gens["tenants"][1]["users"] if u["role"] == "inspector")
+    with httpx.Client(base_url=gens["url"], timeout=30) as client:
+        signed_in = _gens_sign_in(client, inspector["username"], inspector["password"])
+        assert signed_in.status_code == 303, signed_in.text[:500]
+        page = client.get("/imports")
+        assert page.status_code == 200 and "BB" in page.text
+        # "Fetch from hub" makes GeNS call the demo hub over mutual TLS as BB.
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        fetched = client.post("/imports/fetch", data={"csrf_token": token.group(1)})
+        assert fetched.status_code == 303, fetched.text[:1000]
+        assert "new=" in fetched.headers["location"]
