@@ -1,6 +1,7 @@
 """Operator accounts and browser sessions. Services flush; the caller's unit of work commits."""
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,12 @@ from hub.operators.models import Operator, OperatorSession
 from hub.operators.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 
 USERNAME_MAX = 64
+#: Wrong passwords in a row before the account locks, and for how long: slows guessing to
+#: 5 tries per 15 minutes per account while a mistyping operator is barely delayed.
+LOCKOUT_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -72,6 +79,8 @@ async def set_password(session: AsyncSession, *, username: str, password: str) -
     if operator is None:
         raise InvalidRequest(f"no operator {username}", field="username")
     operator.password_hash = hash_password(password)
+    operator.failed_logins = 0
+    operator.locked_until = None
     # A new password ends every open session of that operator.
     await session.execute(delete(OperatorSession).where(OperatorSession.operator_id == operator.id))
     await session.flush()
@@ -82,8 +91,13 @@ async def _by_username(session: AsyncSession, username: str) -> Operator | None:
     return result.scalar_one_or_none()
 
 
-async def authenticate(session: AsyncSession, *, username: str, password: str) -> Operator | None:
-    """The operator if the password matches an active account, else None (no hint which)."""
+async def authenticate(
+    session: AsyncSession, *, username: str, password: str, now: datetime | None = None
+) -> Operator | None:
+    """The operator if the password matches an active, unlocked account, else None (no hint
+    which). Wrong passwords are counted (the caller's unit of work must commit a refusal too):
+    `LOCKOUT_FAILURES` in a row lock the account for `LOCKOUT`, whatever is typed meanwhile."""
+    now = now or utcnow()
     try:
         name = _clean_username(username)
     except InvalidRequest:
@@ -91,8 +105,23 @@ async def authenticate(session: AsyncSession, *, username: str, password: str) -
         return None
     operator = await _by_username(session, name)
     ok = verify_password(operator.password_hash if operator else None, password)
-    if operator is None or not ok or not operator.active:
+    if operator is None or not operator.active:
         return None
+    if operator.locked_until is not None and operator.locked_until > now:
+        log.warning("sign-in refused: operator %s is locked until %s", name, operator.locked_until)
+        return None
+    if not ok:
+        operator.failed_logins += 1
+        if operator.failed_logins >= LOCKOUT_FAILURES:
+            operator.locked_until = now + LOCKOUT
+            operator.failed_logins = 0
+            log.warning("operator %s locked after %d wrong passwords", name, LOCKOUT_FAILURES)
+        await session.flush()
+        return None
+    if operator.failed_logins or operator.locked_until is not None:
+        operator.failed_logins = 0
+        operator.locked_until = None
+        await session.flush()
     return operator
 
 

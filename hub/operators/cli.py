@@ -58,13 +58,17 @@ def _as_operator(action: Callable[[HubRuntime, AsyncSession, Actor], Awaitable[T
         f"password of operator {username}", hide_input=True
     )
 
-    async def work(runtime: HubRuntime, session: AsyncSession) -> T:
+    async def work(runtime: HubRuntime, session: AsyncSession) -> tuple[bool, T | None]:
         operator = await accounts.authenticate(session, username=username, password=password)
         if operator is None:
-            raise click.ClickException("unknown operator or wrong password")
-        return await action(runtime, session, Actor(username=operator.username, channel="cli"))
+            return False, None  # committed: the wrong password counts towards the lockout
+        actor = Actor(username=operator.username, channel="cli")
+        return True, await action(runtime, session, actor)
 
-    return _run(work)
+    signed_in, result = _run(work)
+    if not signed_in:
+        raise click.ClickException("unknown operator, wrong password, or account locked")
+    return result  # type: ignore[return-value]
 
 
 def _actions() -> OperatorActions:

@@ -6,7 +6,7 @@ certificate, so they live in their own tables.
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.database import Base, UtcDateTime, utcnow
@@ -22,6 +22,9 @@ class Operator(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: Wrong passwords in a row; at `accounts.LOCKOUT_FAILURES` the account locks for a while.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class OperatorSession(Base):

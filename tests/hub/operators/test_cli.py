@@ -172,7 +172,7 @@ def test_a_wrong_password_acts_on_nothing(environment: dict[str, str]) -> None:
         "x",
     )
     assert result.exit_code == 1
-    assert "unknown operator or wrong password" in result.output
+    assert "unknown operator, wrong password, or account locked" in result.output
     assert "nothing waits" in ephyto(environment, "operator", "list-pending").output
 
 
