@@ -5,9 +5,10 @@ Nothing here connects to anything: the app factory builds engines and brokers fr
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path.home() / ".ephyto"
 
@@ -79,7 +80,11 @@ class HubSettings(BaseSettings):
     tls_key: Path | None = None
     tls_client_ca: Path | None = None
     #: Addresses of TLS-terminating proxies allowed to pass the client certificate in a header.
-    trusted_proxies: list[IPv4Network | IPv6Network] = Field(default_factory=list)
+    # NoDecode: the variable is "10.0.0.0/8,192.0.2.1", split by the validator below; without
+    # it pydantic-settings would try to read it as JSON and refuse to start.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list
+    )
     client_cert_header: str = "X-Client-Cert"
 
     #: Certificate statuses the hub accepts (70 issued, 40 withdrawn, ...): configurable

@@ -195,3 +195,11 @@ def test_ports_match_what_the_commands_listen_on(compose: dict[str, Any]) -> Non
     assert services["gens"]["ports"] == ["8080:8080"]
     assert "8080" in services["gens"]["command"]
     assert services["prometheus"]["ports"][0].startswith("127.0.0.1:")
+
+
+def test_a_deployment_behind_a_tls_proxy_can_name_its_proxies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # README, Production settings: the proxy's networks are a comma-separated variable.
+    monkeypatch.setenv("EPHYTO_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7")
+    assert [str(n) for n in HubSettings().trusted_proxies] == ["10.0.0.0/8", "192.0.2.7/32"]
