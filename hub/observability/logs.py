@@ -21,7 +21,9 @@ _delivery_number: ContextVar[str | None] = ContextVar("hub_delivery_number", def
 
 #: Attributes every LogRecord has; anything else on a record came from `extra=` and is kept.
 _STANDARD = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
+    # uvicorn's copy of the message with terminal colour codes: noise in a log store.
+    | {"message", "asctime", "color_message"}
 )
 
 
