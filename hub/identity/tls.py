@@ -47,9 +47,9 @@ from urllib.parse import unquote
 import uvicorn
 from cryptography import x509
 from starlette.requests import HTTPConnection
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from hub.errors import NotAuthenticated
+from hub.identity.read_deadline import ReadDeadlineH11Protocol, ReadTimeouts
 
 __all__ = [
     "DEFAULT_CLIENT_CERT_HEADER",
@@ -73,8 +73,9 @@ _PEM_CERTIFICATE = re.compile(
 TrustedProxies = Sequence[IPv4Network | IPv6Network]
 
 
-class MtlsH11Protocol(H11Protocol):
-    """Uvicorn's h11 protocol, plus the TLS peer certificate and peer address in request state.
+class MtlsH11Protocol(ReadDeadlineH11Protocol):
+    """Uvicorn's h11 protocol, plus the TLS peer certificate and peer address in request state,
+    and a deadline on reading each request (:mod:`hub.identity.read_deadline`).
 
     Both are recorded on plain-HTTP connections too (certificate ``None``), so a hub behind a
     proxy still knows the *immediate* peer even when ``proxy_headers`` rewrites
@@ -101,6 +102,7 @@ def make_uvicorn_config(
     key: Path | None = None,
     ca_bundle: Path | None = None,
     require_client_cert: bool = False,
+    read_timeouts: ReadTimeouts | None = None,
     **uvicorn_options: Any,
 ) -> uvicorn.Config:
     """A uvicorn config that serves ``app`` over TLS 1.2+ and asks for client certificates.
@@ -109,12 +111,16 @@ def make_uvicorn_config(
     certificates are accepted; without it no client certificate is asked for. With no ``cert``
     the server speaks plain HTTP (the deployment behind a TLS-terminating proxy), still through
     :class:`MtlsH11Protocol` so the immediate peer address is known. ``port=0`` picks a free port.
-    Other keyword arguments go to ``uvicorn.Config`` unchanged.
+    ``read_timeouts`` replaces the default deadlines on reading a request. Other keyword
+    arguments go to ``uvicorn.Config`` unchanged.
     """
+    protocol: type[MtlsH11Protocol] = MtlsH11Protocol
+    if read_timeouts is not None:
+        protocol = type("MtlsH11Protocol", (MtlsH11Protocol,), {"read_timeouts": read_timeouts})
     if cert is None:
         if key is not None or ca_bundle is not None or require_client_cert:
             raise ValueError("key, ca_bundle and require_client_cert need a server certificate")
-        return uvicorn.Config(app, host=host, port=port, http=MtlsH11Protocol, **uvicorn_options)
+        return uvicorn.Config(app, host=host, port=port, http=protocol, **uvicorn_options)
     if require_client_cert and ca_bundle is None:
         raise ValueError("require_client_cert needs a ca_bundle to check client certificates")
     if ca_bundle is None:
@@ -125,7 +131,7 @@ def make_uvicorn_config(
         app,
         host=host,
         port=port,
-        http=MtlsH11Protocol,
+        http=protocol,
         ssl_certfile=cert,
         ssl_keyfile=key,
         ssl_ca_certs=ca_bundle,

@@ -1,0 +1,118 @@
+"""A deadline on how long a client may take to send its request (the slow-loris defence).
+
+Uvicorn bounds none of it: its keep-alive timer starts only after a first response, so a client
+that connects and then sends its headers or its body a byte at a time holds a connection (and,
+in the body, a request handler) for as long as it likes. This protocol gives every request a
+deadline, after Apache's ``mod_reqtimeout``:
+
+- the headers must be complete within ``headers`` seconds of the connection (or of the first
+  byte after the previous response);
+- the body then gets ``body`` seconds, extended by one second per ``body_min_rate`` bytes that
+  arrive, so a large upload over a slow link (an NPPO on 256 kbit/s sends 32 KB/s) is never cut
+  while it keeps moving at that rate or better;
+- time the application itself holds reading back (flow control paused) does not count.
+
+A client that misses its deadline gets ``408 Request Timeout`` (if no response has started) and
+the connection is closed; the handler waiting for the body sees a disconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import ClassVar
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+__all__ = ["ReadDeadlineH11Protocol", "ReadTimeouts"]
+
+logger = logging.getLogger(__name__)
+
+_TIMEOUT_BODY = b"the request was not received in time\n"
+_TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\n"
+    b"content-type: text/plain; charset=utf-8\r\n"
+    b"connection: close\r\n"
+    b"content-length: " + str(len(_TIMEOUT_BODY)).encode() + b"\r\n\r\n" + _TIMEOUT_BODY
+)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReadTimeouts:
+    """Apache's ``RequestReadTimeout header=20 body=20,MinRate=500`` defaults."""
+
+    headers: float = 20.0
+    body: float = 20.0
+    body_min_rate: float = 500.0
+
+    def __post_init__(self) -> None:
+        if min(self.headers, self.body, self.body_min_rate) <= 0:
+            raise ValueError("read timeouts and the minimum rate must be positive")
+
+
+class ReadDeadlineH11Protocol(H11Protocol):
+    """Uvicorn's h11 protocol with a read deadline per request (see the module docstring)."""
+
+    read_timeouts: ClassVar[ReadTimeouts] = ReadTimeouts()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._deadline_handle: asyncio.TimerHandle | None = None
+        self._deadline = 0.0
+        self._reading_body = False
+        self._arm(self.read_timeouts.headers)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        state = self.conn.their_state
+        if state is h11.IDLE:
+            if self._deadline_handle is None:  # the first byte of a new request
+                self._arm(self.read_timeouts.headers)
+        elif state is h11.SEND_BODY:
+            if not self._reading_body:
+                self._reading_body = True
+                self._arm(self.read_timeouts.body)
+            self._extend(len(data) / self.read_timeouts.body_min_rate)
+        else:  # the whole request is in (or the connection is done with)
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        self._reading_body = False
+        super().on_response_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._deadline = self.loop.time() + seconds
+        self._deadline_handle = self.loop.call_at(self._deadline, self._deadline_passed)
+
+    def _extend(self, seconds: float) -> None:
+        if self._deadline_handle is not None:
+            self._deadline_handle.cancel()
+            self._deadline += seconds
+            self._deadline_handle = self.loop.call_at(self._deadline, self._deadline_passed)
+
+    def _disarm(self) -> None:
+        if self._deadline_handle is not None:
+            self._deadline_handle.cancel()
+            self._deadline_handle = None
+
+    def _deadline_passed(self) -> None:
+        self._deadline_handle = None
+        if self.transport.is_closing():
+            return
+        if self.flow.read_paused:
+            # The application has not read what arrived yet: the client is not the slow one.
+            self._arm(self.read_timeouts.body)
+            return
+        client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
+        phase = "body" if self._reading_body else "headers"
+        logger.info("closing the connection of %s: request %s not received in time", client, phase)
+        if self.cycle is None or not self.cycle.response_started:
+            self.transport.write(_TIMEOUT_RESPONSE)
+        self.transport.close()
