@@ -136,3 +136,20 @@ def test_worker_command_needs_rabbitmq(monkeypatch: pytest.MonkeyPatch, tmp_path
 def test_embedded_settings_refuse_workers_outside_the_process(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="must run in process"):
         routing_settings(database_url="sqlite:///x.db", data_dir=tmp_path, workers_in_process=False)
+
+
+def test_demo_runs_on_rabbitmq_when_the_environment_names_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ephyto_cli.demo import demo_settings, prepare_pki
+    from hub.routing.amqp import AmqpBroker
+    from hub.runtime import build_broker
+
+    monkeypatch.setenv("EPHYTO_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    settings = demo_settings(tmp_path, prepare_pki(tmp_path / "pki"), hub_port=8443)
+    assert settings.broker_url == "amqp://guest:guest@127.0.0.1:5672/"
+    assert settings.run_workers_in_process  # one command, one process, RabbitMQ or not
+    assert isinstance(build_broker(settings), AmqpBroker)
+    monkeypatch.delenv("EPHYTO_BROKER_URL")
+    embedded = demo_settings(tmp_path, prepare_pki(tmp_path / "pki"), hub_port=8443)
+    assert isinstance(build_broker(embedded), InProcessBroker)
