@@ -138,13 +138,13 @@ def any_of(*values: Any) -> Any:
 
 
 async def issue_and_send(
-    officer: Browser, *, import_country: str = "PE", **route_fields: str
+    officer: Browser, *, import_country: str = "PE", commodity: dict[str, str] | None = None
 ) -> str:
     """An authorising officer takes a certificate from the first form to the hub; returns its
     path. (The officer may enter, approve and issue alone.)"""
     path = await create_certificate(officer)
     await fill_certificate(
-        officer, path, route=route(import_country=import_country, **route_fields)
+        officer, path, route=route(import_country=import_country), line=commodity or line()
     )
     for action in ("submit", "approve", "issue", "send"):
         done = await act(officer, path, action)

@@ -1,5 +1,6 @@
 """The rest of a certificate's life: correction, refusals, replacement, withdrawal."""
 
+import re
 from pathlib import Path
 
 import httpx
@@ -9,6 +10,8 @@ from generic_national_system.app import create_app
 from generic_national_system.certificates.models import ExportCertificate
 from generic_national_system.database import unit_of_work
 from generic_national_system.runtime import GensRuntime, build_runtime
+from hub.database import unit_of_work as hub_unit_of_work
+from hub.runtime import HubRuntime
 from tests.gens.conftest import Browser, BrowserFactory, TenantUsers, gens_settings
 from tests.gens.forms import (
     act,
@@ -98,16 +101,22 @@ async def test_issue_is_refused_with_the_findings_when_the_checks_find_a_severe_
 
 
 async def test_a_delivery_the_hub_refuses_marks_the_certificate_failed_with_the_reason(
-    browser: BrowserFactory, tenants: dict[str, TenantUsers], hub_as
+    browser: BrowserFactory, tenants: dict[str, TenantUsers], hub_runtime: HubRuntime
 ) -> None:
-    # France is a valid country but not registered on this hub.
-    path = await issued_certificate(browser, route=route(import_country="FR"))
+    path = await issued_certificate(browser, route=route(import_country="NL"))
     officer = await browser("ke-officer")
+    assert "NL" in (await officer.get(path)).text  # offered: NL is on the hub's directory
+    # Meanwhile the hub stops accepting phytosanitary certificates for NL.
+    async with hub_unit_of_work(hub_runtime.sessionmaker) as session:
+        await hub_runtime.nppos.set_allowed_document(
+            session, code="NL", certificate_type=851, certificate_status=70, active=False
+        )
     sent = await act(officer, path, "send")
     assert sent.status_code == 303
     page = (await officer.get(path)).text
     assert state_of(page) == "Delivery failed"
-    assert "Message from the hub: destination FR is not registered on the hub" in page
+    message = re.search(r"Message from the hub: ([^<]+)", page)
+    assert message and "NL" in message.group(1), page[:3000]
 
 
 async def replace(officer: Browser, path: str) -> str:
