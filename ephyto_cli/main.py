@@ -19,10 +19,11 @@ def _register() -> None:
     from ephyto_cli.validate import validate
     from generic_national_system.cli import gens
     from hub.cli import hub, nppo
+    from hub.conformance.cli import conformance
     from hub.operators.cli import operator
 
     certs.add_command(expiry)
-    for command in (validate, certs, hub, nppo, operator, evidence, gens, demo):
+    for command in (validate, certs, hub, nppo, operator, evidence, gens, demo, conformance):
         cli.add_command(command)
 
 
