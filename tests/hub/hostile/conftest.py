@@ -14,7 +14,7 @@ from hub.app import create_app
 from hub.database import unit_of_work
 from hub.runtime import HubRuntime, build_runtime
 from tests.hub import conftest as hub_fixtures
-from tests.hub.hostile.harness import RECORDS, HostileHub, RecordingServer, Secrets
+from tests.hub.hostile.harness import RECORDS, HostileHub, RecordingServer, Secrets, aa_signer
 from tests.hub.hostile.report import outcome_table
 
 
@@ -50,6 +50,9 @@ async def _hub(url: str, data_dir: Path, pki: hub_fixtures.TestPki) -> tuple[Hub
             await runtime.nppos.add_client_certificate(
                 session, code=code, certificate=pki.clients[code].cert_pem()
             )
+        await runtime.nppos.add_signing_certificate(
+            session, code="AA", certificate=aa_signer(pki).cert_pem()
+        )
     return runtime, create_app(runtime=runtime)
 
 

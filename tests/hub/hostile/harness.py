@@ -34,6 +34,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from ephyto_core._namespaces import HUB, HUB_ENTITIES, SOAP_ENV
+from ephyto_core._pki import IssuedCertificate, issue_signing_certificate
 from hub.database import Base
 from hub.runtime import HubRuntime
 from hub.soap.endpoints import SOAP_PATH
@@ -244,6 +245,15 @@ async def measured(call: Callable[[], Awaitable[httpx.Response]]) -> tuple[httpx
 
 
 # ------------------------------------------------------------------------------- the hub
+
+#: AA's content-signing certificate, registered on every hostile hub: signed content is checked.
+_SIGNERS: dict[str, IssuedCertificate] = {}
+
+
+def aa_signer(pki: hub_fixtures.TestPki) -> IssuedCertificate:
+    if "AA" not in _SIGNERS:
+        _SIGNERS["AA"] = issue_signing_certificate(pki.ca, nppo_code="AA")
+    return _SIGNERS["AA"]
 
 
 @dataclass
