@@ -14,7 +14,7 @@ Two kinds, kept apart on purpose:
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -168,7 +168,7 @@ class StateSnapshot:
     destinations: list[str]
     waiting: Mapping[str, state.BoxWaiting]
     delivered_last_hour: Mapping[str, int]
-    by_state: Mapping[str, int]
+    finished_last_day: Mapping[str, int]
     expiries: list[CertificateExpiry]
     outbox: state.OutboxBacklog
     push_schedule: Mapping[tuple[str, str], int]
@@ -196,7 +196,9 @@ async def read_snapshot(
         delivered_last_hour=await state.finished_by_box_since(
             session, since=state.hour_before(now), states=state.DELIVERED_STATES
         ),
-        by_state=await state.count_by_state(session),
+        finished_last_day=await state.finished_by_state_since(
+            session, since=now - timedelta(days=1)
+        ),
         expiries=await certificate_expiries(session, now=now, hub_certificates=hub_certificates),
         outbox=await state.outbox_backlog(session),
         push_schedule=await state.push_schedule(session),
@@ -238,13 +240,15 @@ class SnapshotCollector(Collector):
         yield oldest
         yield delivered
 
-        by_state = GaugeMetricFamily(
-            "ephyto_envelopes", "Envelopes stored, by tracking state.", labels=["state"]
+        finished = GaugeMetricFamily(
+            "ephyto_envelopes_finished_last_day",
+            "Envelopes that reached a final tracking state in the last 24 hours, by state.",
+            labels=["state"],
         )
         for tracking in TrackingState:
-            if tracking is not TrackingState.ENVELOPE_NOT_EXISTS:
-                by_state.add_metric([tracking.value], s.by_state.get(tracking.value, 0))
-        yield by_state
+            if tracking.is_final and tracking is not TrackingState.ENVELOPE_NOT_EXISTS:
+                finished.add_metric([tracking.value], s.finished_last_day.get(tracking.value, 0))
+        yield finished
 
         expiry = GaugeMetricFamily(
             "ephyto_certificate_expiry_days",

@@ -61,9 +61,13 @@ async def finished_by_box_since(
     return {box: count for box, count in result}
 
 
-async def count_by_state(session: AsyncSession) -> dict[str, int]:
+async def finished_by_state_since(session: AsyncSession, *, since: datetime) -> dict[str, int]:
+    """Envelopes that reached each final state since then (not all time: counting every
+    envelope ever stored would scan the whole table at every scrape)."""
     result = await session.execute(
-        select(EnvelopeRecord.tracking_state, func.count()).group_by(EnvelopeRecord.tracking_state)
+        select(EnvelopeRecord.tracking_state, func.count())
+        .where(EnvelopeRecord.finished_at >= since)
+        .group_by(EnvelopeRecord.tracking_state)
     )
     return {state: count for state, count in result}
 

@@ -146,8 +146,10 @@ async def test_per_destination_values_match_the_database_during_a_run(
 
     assert value(after, "ephyto_box_waiting_envelopes", destination="BB") == 2
     assert value(after, "ephyto_box_delivered_last_hour", destination="BB") == 1
-    assert value(after, "ephyto_envelopes", state="Delivered") == 1
-    assert value(after, "ephyto_envelopes", state="PendingDelivery") == 5
+    assert value(after, "ephyto_envelopes_finished_last_day", state="Delivered") == 1
+    assert value(after, "ephyto_envelopes_finished_last_day", state="FailedDelivery") == 0
+    waiting = sum(value(after, "ephyto_box_waiting_envelopes", destination=box) for box in sent)
+    assert waiting == 5
     delta = value(
         after, "ephyto_envelope_outcomes_total", state="Delivered", destination="BB"
     ) - value(before, "ephyto_envelope_outcomes_total", state="Delivered", destination="BB")
