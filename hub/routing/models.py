@@ -19,7 +19,15 @@ from hub.envelopes.models import BigId
 
 class OutboxMessage(Base):
     __tablename__ = "routing_outbox"
-    __table_args__ = (Index("ix_routing_outbox_published", "published_at", "id"),)
+    __table_args__ = (
+        Index("ix_routing_outbox_published", "published_at", "id"),
+        Index(
+            "ix_routing_outbox_unpublished",
+            "id",
+            sqlite_where=text("published_at IS NULL"),
+            postgresql_where=text("published_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id", ondelete="CASCADE"))

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, literal, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,17 +50,39 @@ class OutboxRow:
 async def claim_outbox(
     session: AsyncSession, *, limit: int, stale_before: datetime
 ) -> list[OutboxRow]:
-    """Rows never published, or published before `stale_before` and still not routed; locked
-    until the caller's transaction ends."""
-    query = (
-        select(OutboxMessage.id, OutboxMessage.hub_delivery_number, OutboxMessage.box_code)
-        .where(or_(OutboxMessage.published_at.is_(None), OutboxMessage.published_at < stale_before))
+    """Rows never published, then rows published before `stale_before` and still not routed;
+    locked until the caller's transaction ends.
+
+    Two queries, not one with OR, each with an index that starts where it reads: the partial
+    `ix_routing_outbox_unpublished (id) WHERE published_at IS NULL`, and
+    `ix_routing_outbox_published (published_at, id)`. With the OR, PostgreSQL walked the primary
+    key past every published row still waiting for its consumer (100 ms per claim with 33,000).
+    """
+    columns = (OutboxMessage.id, OutboxMessage.hub_delivery_number, OutboxMessage.box_code)
+    never = (
+        select(*columns)
+        .where(OutboxMessage.published_at.is_(None))
         .order_by(OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows = await session.execute(query)
-    return [OutboxRow(id=r[0], hub_delivery_number=r[1], box_code=r[2]) for r in rows]
+    rows = [
+        OutboxRow(id=r[0], hub_delivery_number=r[1], box_code=r[2])
+        for r in await session.execute(never)
+    ]
+    if len(rows) < limit:
+        stale = (
+            select(*columns)
+            .where(OutboxMessage.published_at < stale_before)
+            .order_by(OutboxMessage.published_at, OutboxMessage.id)
+            .limit(limit - len(rows))
+            .with_for_update(skip_locked=True)
+        )
+        rows += [
+            OutboxRow(id=r[0], hub_delivery_number=r[1], box_code=r[2])
+            for r in await session.execute(stale)
+        ]
+    return rows
 
 
 async def mark_published(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
@@ -102,58 +124,67 @@ async def route(session: AsyncSession, numbers: Sequence[str], now: datetime) ->
     """Record envelopes in their boxes; schedule a push for push boxes; close their outbox rows.
 
     Idempotent: a number seen again changes nothing (`routed_at` is set once, the push row is
-    keyed on the envelope, the outbox row is already gone).
+    keyed on the envelope, the outbox row is already gone). Every statement is driven by the
+    batch's own numbers or ids, never by a box: a box holding 100,000 envelopes costs a batch
+    nothing (a join on the box let PostgreSQL scan the whole box, 7 s per batch).
     """
-    found = await session.execute(
-        select(EnvelopeRecord.hub_delivery_number).where(
-            EnvelopeRecord.hub_delivery_number.in_(numbers)
+    found = (
+        await session.execute(
+            select(
+                EnvelopeRecord.id,
+                EnvelopeRecord.hub_delivery_number,
+                EnvelopeRecord.box_code,
+                EnvelopeRecord.tracking_state,
+            ).where(EnvelopeRecord.hub_delivery_number.in_(numbers))
         )
-    )
-    known = frozenset(found.scalars())
+    ).all()
+    known = frozenset(row[1] for row in found)
     if not known:
         return Routed(known=known, push_boxes=frozenset())
     await session.execute(
         update(EnvelopeRecord)
-        .where(EnvelopeRecord.hub_delivery_number.in_(known), EnvelopeRecord.routed_at.is_(None))
+        .where(EnvelopeRecord.id.in_([row[0] for row in found]), EnvelopeRecord.routed_at.is_(None))
         .values(routed_at=now)
         .execution_options(synchronize_session=False)
     )
-    pushable = (
-        select(
-            EnvelopeRecord.id,
-            EnvelopeRecord.hub_delivery_number,
-            EnvelopeRecord.box_code,
-            literal(PushState.DUE),
-            literal(0),
-            literal(now, PushDelivery.due_at.type),
-            literal(now, PushDelivery.created_at.type),
+    pending = [row for row in found if row[3] == PENDING]
+    push_codes: frozenset[str] = frozenset()
+    if pending:
+        push_codes = frozenset(
+            (
+                await session.execute(
+                    select(Nppo.code).where(
+                        Nppo.code.in_({row[2] for row in pending}),
+                        Nppo.delivery_mode == DeliveryMode.PUSH.value,
+                        Nppo.push_url.is_not(None),
+                    )
+                )
+            ).scalars()
         )
-        .join(Nppo, Nppo.code == EnvelopeRecord.box_code)
-        .where(
-            EnvelopeRecord.hub_delivery_number.in_(known),
-            EnvelopeRecord.tracking_state == PENDING,
-            Nppo.delivery_mode == DeliveryMode.PUSH.value,
-            Nppo.push_url.is_not(None),
-        )
-    )
-    columns = [
-        "envelope_id",
-        "hub_delivery_number",
-        "box_code",
-        "state",
-        "attempts",
-        "due_at",
-        "created_at",
+    to_push = [
+        {
+            "envelope_id": row[0],
+            "hub_delivery_number": row[1],
+            "box_code": row[2],
+            "state": PushState.DUE,
+            "attempts": 0,
+            "due_at": now,
+            "created_at": now,
+        }
+        for row in pending
+        if row[2] in push_codes
     ]
-    dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted = await session.execute(
-        insert(PushDelivery)
-        .from_select(columns, pushable)
-        .on_conflict_do_nothing()
-        .returning(PushDelivery.box_code)
-    )
-    push_boxes = frozenset(inserted.scalars())
+    push_boxes: frozenset[str] = frozenset()
+    if to_push:
+        dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        inserted = await session.execute(
+            insert(PushDelivery)
+            .values(to_push)
+            .on_conflict_do_nothing()
+            .returning(PushDelivery.box_code)
+        )
+        push_boxes = frozenset(inserted.scalars())
     await session.execute(
         delete(OutboxMessage)
         .where(OutboxMessage.hub_delivery_number.in_(known))
