@@ -104,7 +104,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 FUZZ_SETTINGS = settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

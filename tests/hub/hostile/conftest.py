@@ -4,6 +4,8 @@ The table is printed by `pytest_terminal_summary`, so it appears in every run th
 folder, CI's included, whatever `-r`/`-s` options are given.
 """
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,7 +14,9 @@ from fastapi import FastAPI
 
 from hub.app import create_app
 from hub.database import unit_of_work
+from hub.migrate import upgrade_to_head
 from hub.runtime import HubRuntime, build_runtime
+from hub.settings import async_database_url
 from tests.hub import conftest as hub_fixtures
 from tests.hub.hostile.harness import RECORDS, HostileHub, RecordingServer, Secrets, aa_signer
 from tests.hub.hostile.report import outcome_table
@@ -57,21 +61,35 @@ async def _hub(url: str, data_dir: Path, pki: hub_fixtures.TestPki) -> tuple[Hub
 
 
 @pytest.fixture(scope="package")
+def hostile_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of the corpus' own: the shared test database is emptied after
+    every function-scoped test, which would take the corpus' NPPOs with it."""
+    name = f"ephyto_hostile_{uuid.uuid4().hex[:10]}"
+    asyncio.run(hub_fixtures._admin(f'CREATE DATABASE "{name}"'))
+    base, _, _ = hub_fixtures.POSTGRES_ADMIN_URL.rpartition("/")
+    url = async_database_url(f"{base}/{name}")
+    upgrade_to_head(url)
+    yield url
+    asyncio.run(hub_fixtures._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="package")
 async def hostile_hub(
-    postgres_url: str, tmp_path_factory: pytest.TempPathFactory, test_pki: hub_fixtures.TestPki
+    hostile_postgres_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    test_pki: hub_fixtures.TestPki,
 ) -> AsyncIterator[HostileHub]:
     """One hub on PostgreSQL for the whole corpus: each case measures the rows it left, so cases
     need no empty database, only an unchanged one."""
-    url = postgres_url
-    await hub_fixtures._empty(url)
-    runtime, app = await _hub(url, tmp_path_factory.mktemp("hostile-hub"), test_pki)
+    runtime, app = await _hub(
+        hostile_postgres_url, tmp_path_factory.mktemp("hostile-hub"), test_pki
+    )
     hub = HostileHub(runtime=runtime, app=app, pki=test_pki, backend="postgres")
     try:
         yield hub
     finally:
         await hub.close()
         await runtime.close()
-        await hub_fixtures._empty(url)
 
 
 @pytest.fixture

@@ -323,11 +323,11 @@ def _run_machine(
 def test_lifecycle_stays_legal_on_sqlite(
     sqlite_url: str, tmp_path: Path, test_pki: hub_fixtures.TestPki
 ) -> None:
-    _run_machine(sqlite_url, tmp_path, test_pki, examples=20, steps=25)
+    _run_machine(sqlite_url, tmp_path, test_pki, examples=12, steps=25)
 
 
 @pytest.mark.postgres
 def test_lifecycle_stays_legal_on_postgres(
     postgres_url: str, tmp_path: Path, test_pki: hub_fixtures.TestPki
 ) -> None:
-    _run_machine(postgres_url, tmp_path, test_pki, examples=6, steps=20)
+    _run_machine(postgres_url, tmp_path, test_pki, examples=4, steps=20)
