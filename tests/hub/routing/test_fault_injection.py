@@ -29,6 +29,7 @@ from hub.envelopes.models import EnvelopeRecord
 from hub.nppos.domain import Direction, RuleType
 from hub.routing.models import OutboxMessage
 from hub.runtime import HubRuntime, build_runtime
+from hub.signing.evidence_check import verify_chain
 from tests.hub.conftest import TestPki
 from tests.hub.routing.cluster import (
     ClusterConfig,
@@ -411,3 +412,10 @@ async def _verify(
     assert states == Counter({TrackingState.DELIVERED.value: len(records)})
     assert len(records) == N_ENVELOPES * 6 // 4  # 2000 originals, 500 cc copies, 500 FORWARD
     assert all(p.alive() for p in (*hubs, *workers))
+    # The evidence chain (issue 5) survives the same run: every event of every process, through
+    # kills and restarts, in one unbroken hash chain.
+    async with unit_of_work(runtime.sessionmaker) as session:
+        chain = await verify_chain(session)
+    print(f"evidence chain: {chain.entries} entries, first break: {chain.first_break}")
+    assert chain.first_break is None, chain.describe()
+    assert chain.entries > 0
