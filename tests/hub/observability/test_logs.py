@@ -90,9 +90,13 @@ def test_the_format_is_chosen_by_ephyto_log_format(
     try:
         monkeypatch.setenv("EPHYTO_LOG_FORMAT", "json")
         configure_logging()
-        logging.getLogger("uvicorn.error").info("started")
+        logging.getLogger("hub.test").info("started")
         entry = json.loads(capfd.readouterr().err.strip().splitlines()[-1])
-        assert (entry["logger"], entry["message"]) == ("uvicorn.error", "started")
+        assert (entry["logger"], entry["message"]) == ("hub.test", "started")
+        # uvicorn's loggers lose their own handlers and go through the structured one.
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            assert logging.getLogger(name).handlers == []
+            assert logging.getLogger(name).propagate
 
         configure_logging(LogSettings(log_format="text"))
         logging.getLogger("hub.test").info("plain")
