@@ -161,62 +161,67 @@ async def _submission(
 # ------------------------------------------------------------------------------------ sending
 
 
-async def deliver_envelope(ctx: OperationContext, request: etree._Element) -> etree._Element:
-    params = _params(request, "env")
-    env = params.element(hub("env"), required=True)
-    assert env is not None
-    submitted = read_envelope(env, path=params.field(hub("env")))
+async def _deliver_certificate(
+    ctx: OperationContext,
+    request: etree._Element,
+    *,
+    operation: str,
+    wrapper: str,
+    read: Callable[..., SubmittedEnvelope],
+    validate_first: bool,
+) -> etree._Element:
+    """The three certificate submissions differ only in their wrapper, how the certificate is
+    carried (Content string or embedded element) and whether SEVERE findings refuse it."""
+    params = _params(request, wrapper)
+    envelope = params.element(hub(wrapper), required=True)
+    assert envelope is not None
+    submitted = read(envelope, path=params.field(hub(wrapper)))
     return await _submission(
         ctx,
-        "DeliverEnvelope",
+        operation,
         submitted,
         lambda: ctx.envelopes.deliver(
             ctx.session,
             caller=ctx.caller,
             header=submitted.header,
             content=submitted.content,
-            validate_first=False,
+            validate_first=validate_first,
         ),
+    )
+
+
+async def deliver_envelope(ctx: OperationContext, request: etree._Element) -> etree._Element:
+    return await _deliver_certificate(
+        ctx,
+        request,
+        operation="DeliverEnvelope",
+        wrapper="env",
+        read=read_envelope,
+        validate_first=False,
     )
 
 
 async def validate_and_deliver_envelope(
     ctx: OperationContext, request: etree._Element
 ) -> etree._Element:
-    params = _params(request, "envelope")
-    envelope = params.element(hub("envelope"), required=True)
-    assert envelope is not None
-    submitted = read_envelope(envelope, path=params.field(hub("envelope")))
-    return await _submission(
+    return await _deliver_certificate(
         ctx,
-        "ValidateAndDeliverEnvelope",
-        submitted,
-        lambda: ctx.envelopes.deliver(
-            ctx.session,
-            caller=ctx.caller,
-            header=submitted.header,
-            content=submitted.content,
-            validate_first=True,
-        ),
+        request,
+        operation="ValidateAndDeliverEnvelope",
+        wrapper="envelope",
+        read=read_envelope,
+        validate_first=True,
     )
 
 
 async def deliver_phyto_envelope(ctx: OperationContext, request: etree._Element) -> etree._Element:
-    params = _params(request, "ePhytoEnvelope")
-    envelope = params.element(hub("ePhytoEnvelope"), required=True)
-    assert envelope is not None
-    submitted = read_phyto_envelope(envelope, path=params.field(hub("ePhytoEnvelope")))
-    return await _submission(
+    return await _deliver_certificate(
         ctx,
-        "DeliverPhytoEnvelope",
-        submitted,
-        lambda: ctx.envelopes.deliver(
-            ctx.session,
-            caller=ctx.caller,
-            header=submitted.header,
-            content=submitted.content,
-            validate_first=False,
-        ),
+        request,
+        operation="DeliverPhytoEnvelope",
+        wrapper="ePhytoEnvelope",
+        read=read_phyto_envelope,
+        validate_first=False,
     )
 
 
