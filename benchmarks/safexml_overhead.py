@@ -9,13 +9,14 @@ Certificates of ~5 KB, ~40 KB and ~400 KB come from ``ephyto_core.certificate``.
 interleaved and each overhead is the median of per-round ratios, so load from other processes
 hits both sides alike; time is this process's CPU time, so being descheduled does not count.
 
-    .venv/bin/python benchmarks/safexml_overhead.py [--rounds 40]
+    .venv/bin/python -m benchmarks.safexml_overhead [--rounds 40] [--json results.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
 import platform
 import statistics
@@ -108,22 +109,60 @@ def _one_call(func: Callable[[], object]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args()
+    sizes: list[dict[str, object]] = []
+    load = os.getloadavg()[0]
     print(
         f"python {platform.python_version()}, lxml {etree.__version__}, libxml2 "
         f"{'.'.join(map(str, etree.LIBXML_VERSION))}, {os.cpu_count()} CPUs, "
-        f"load average {os.getloadavg()[0]:.2f}, {args.rounds} interleaved rounds"
+        f"load average {load:.2f}, {args.rounds} interleaved rounds"
     )
     for label, make in (("~5 KB", make_small), ("~40 KB", make_typical), ("~400 KB", make_large)):
         doc = build_certificate_xml(make())
         print(f"\n{label} certificate: {len(doc):,} bytes")
         print(f"  {'':38s} {'bare lxml':>10s} {'ours':>10s} {'overhead':>9s}  {'IQR':>17s}")
-        for name, row in measure(doc, args.rounds).items():
+        measured = measure(doc, args.rounds)
+        sizes.append({"certificate": label, "bytes": len(doc), "rows": _as_json(measured)})
+        for name, row in measured.items():
             low, high = row.spread
             print(
                 f"  {name:38s} {row.bare_us:8.1f}µs {row.ours_us:8.1f}µs {row.overhead:+9.1%}"
                 f"  [{low:+6.1%}, {high:+6.1%}]"
             )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": {
+                        "python": platform.python_version(),
+                        "lxml": etree.__version__,
+                        "libxml2": ".".join(map(str, etree.LIBXML_VERSION)),
+                        "cores": os.cpu_count(),
+                        "load_average_at_start": load,
+                    },
+                    "clock": "cpu",
+                    "rounds": args.rounds,
+                    "sizes": sizes,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+
+
+def _as_json(rows: dict[str, Row]) -> dict[str, dict[str, float]]:
+    """Per row: medians in µs, the overhead as a fraction (0.03 = +3 %) and its IQR."""
+    return {
+        name: {
+            "bare_us": row.bare_us,
+            "ours_us": row.ours_us,
+            "overhead": row.overhead,
+            "overhead_q1": row.spread[0],
+            "overhead_q3": row.spread[1],
+        }
+        for name, row in rows.items()
+    }
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ Keys: RSA-3072 (``ephyto certs issue-seal`` default) and ECDSA P-256. Rounds are
 rounds of this process's CPU time, so load from other processes hits both sides alike; the IQR
 of the per-round ratio shows the spread.
 
-    .venv/bin/python benchmarks/signing.py [--rounds 15]
+    .venv/bin/python -m benchmarks.signing [--rounds 15] [--json results.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -186,9 +187,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--seconds", type=float, default=0.2, help="CPU time per sample")
+    parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     print(
-        f"{cpu_model()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; python "
+        f"{cpu_model()}, {os.cpu_count()} CPUs, load {load:.2f}; python "
         f"{platform.python_version()}, cryptography {version('cryptography')}, signxml "
         f"{version('signxml')}, lxml {etree.__version__}; {args.rounds} interleaved rounds, "
         "one core"
@@ -206,6 +209,31 @@ def main() -> None:
         print(
             f"| {name:40s} | {result.ours_per_s:10,.0f} | {result.raw_per_s:9,.0f} | "
             f"{result.raw_per_s / result.ours_per_s:7.1f}x | {low:.1f}-{high:.1f}x |"
+        )
+    if args.json:
+        figures = {
+            name: {
+                "ours_per_s": result.ours_per_s,
+                "raw_per_s": result.raw_per_s,
+                # ours time ÷ raw time per round (how many raw operations one of ours costs)
+                "ratio_q1": result.ratio_iqr[0] if result.ratio_iqr else None,
+                "ratio_q3": result.ratio_iqr[1] if result.ratio_iqr else None,
+            }
+            for name, result in results.items()
+        }
+        info = {"cpu": cpu_model(), "cores": os.cpu_count(), "load_average_at_start": load}
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "clock": "cpu",
+                    "rounds": args.rounds,
+                    "seconds_per_sample": args.seconds,
+                    "rows": figures,
+                },
+                indent=2,
+            )
+            + "\n"
         )
 
 
