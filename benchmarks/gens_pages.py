@@ -308,10 +308,20 @@ async def measure(
                 "variants": {
                     variant: _summary(timings) for variant, timings in results[page.name].items()
                 },
+                # app pages/s ÷ the reference's, round by round (the same round's conditions)
+                "app_vs": {
+                    reference: _ratios(results[page.name]["app"], results[page.name][reference])
+                    for reference in VARIANTS[1:]
+                },
             }
             for page in pages
         ]
     }
+
+
+def _ratios(ours: Timings, reference: Timings) -> dict[str, float]:
+    ratios = [o / r for o, r in zip(ours.rates, reference.rates, strict=True)]
+    return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -401,7 +411,7 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"| {page['page']} | {page['bytes']:,} | {_rate(app)} "
             f"| {app['p50_ms']:.1f} / {app['p99_ms']:.1f} | {_rate(template)} | {_rate(bare)} "
-            f"| {app['pages_per_s']['median'] / bare['pages_per_s']['median']:.2f} |"
+            f"| {page['app_vs']['bare route']['median']:.2f} |"
         )
     return "\n".join(lines)
 

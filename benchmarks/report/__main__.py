@@ -1,0 +1,135 @@
+"""Run every benchmark and write REPORT.md, report.svg and report.json (see the package doc)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.report import environment
+from benchmarks.report.chart import write_chart
+from benchmarks.report.markdown import Report, render
+from benchmarks.report.measures import Section
+from benchmarks.report.runner import BENCHMARKS, Run, run
+
+CHART = "report.svg"
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    names = [b.name for b in BENCHMARKS]
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.report",
+        description="Run every benchmark of the project and write a report (Markdown + chart).",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes: proves the command (~1 min)"
+    )
+    parser.add_argument("--out", type=Path, default=environment.ROOT / "docs" / "benchmarks")
+    parser.add_argument("--only", help=f"comma-separated subset, in this order: {', '.join(names)}")
+    parser.add_argument(
+        "--args",
+        action="append",
+        default=[],
+        metavar='NAME="ARGS"',
+        help="more arguments for one benchmark, after the report's (the last one wins), "
+        'e.g. --args exchange="--backlog 20000"',
+    )
+    args = parser.parse_args(argv)
+    chosen = names if args.only is None else [n.strip() for n in args.only.split(",")]
+    unknown = [n for n in chosen if n not in names]
+    extra: dict[str, tuple[str, ...]] = {}
+    for item in args.args:
+        name, sep, value = item.partition("=")
+        if not sep or name not in names:
+            parser.error(f"--args {item!r}: expected NAME=ARGS with NAME one of {names}")
+        extra[name] = extra.get(name, ()) + tuple(shlex.split(value))
+    if unknown or not chosen:
+        parser.error(f"--only: unknown {unknown}; choose from {names}")
+    args.chosen = chosen
+    args.extra = extra
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    try:  # before the benchmarks, not after twenty minutes of them
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("the chart needs matplotlib: .venv/bin/pip install -e '.[bench]'", file=sys.stderr)
+        return 2
+    started = environment.now()
+    clock = time.perf_counter()
+    load_at_start = environment.load_average()
+    machine = environment.machine()
+    versions = environment.versions()
+    runs: list[Run] = []
+    sections: dict[str, Section] = {}
+    for benchmark in BENCHMARKS:
+        if benchmark.name not in args.chosen:
+            continue
+        print(f"== {benchmark.name}", flush=True)
+        done = run(benchmark, quick=args.quick, extra=args.extra.get(benchmark.name, ()))
+        runs.append(done)
+        if done.data is not None and not done.failed:
+            sections[benchmark.name] = benchmark.summarise(done.data)
+    load_at_end = environment.load_average()
+    args.out.mkdir(parents=True, exist_ok=True)
+    title = (
+        f"{'Quick run, ' if args.quick else ''}{started:%Y-%m-%d} · commit "
+        f"{versions['git']['commit'][:10]} · {machine['cpu']}, {machine['cores']} cores · load "
+        f"{load_at_start[0]:.1f} → {load_at_end[0]:.1f}"
+    )
+    shown = write_chart(list(sections.values()), args.out / CHART, title=title)
+    report = Report(
+        started=started,
+        seconds=time.perf_counter() - clock,
+        quick=args.quick,
+        command=[".venv/bin/python", "-m", "benchmarks.report", *(argv or sys.argv[1:])],
+        machine=machine,
+        versions=versions,
+        load_at_start=load_at_start,
+        load_at_end=load_at_end,
+        runs=runs,
+        sections=sections,
+        chart=CHART if shown else None,
+    )
+    (args.out / "REPORT.md").write_text(render(report))
+    (args.out / "report.json").write_text(json.dumps(_record(report), indent=2) + "\n")
+    failed = [r.benchmark for r in runs if r.failed]
+    print(f"wrote {args.out / 'REPORT.md'}, {args.out / CHART} and {args.out / 'report.json'}")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _record(report: Report) -> dict[str, Any]:
+    """Everything the run measured, for whoever wants the numbers rather than the prose."""
+    return {
+        "started": report.started.isoformat(),
+        "seconds": report.seconds,
+        "quick": report.quick,
+        "machine": report.machine,
+        "versions": report.versions,
+        "load_average_at_start": report.load_at_start,
+        "load_average_at_end": report.load_at_end,
+        "benchmarks": [
+            {
+                "name": r.benchmark,
+                "command": r.command,
+                "seconds": r.seconds,
+                "returncode": r.returncode,
+                "load_average_at_start": r.load_at_start,
+                "load_average_at_end": r.load_at_end,
+                "results": r.data,
+            }
+            for r in report.runs
+        ],
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
