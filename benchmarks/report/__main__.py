@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     versions = environment.versions()
     runs: list[Run] = []
     sections: dict[str, Section] = {}
+    unreadable: dict[str, str] = {}
     for benchmark in BENCHMARKS:
         if benchmark.name not in args.chosen:
             continue
@@ -75,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         done = run(benchmark, quick=args.quick, extra=args.extra.get(benchmark.name, ()))
         runs.append(done)
         if done.data is not None and not done.failed:
-            sections[benchmark.name] = benchmark.summarise(done.data)
+            try:
+                sections[benchmark.name] = benchmark.summarise(done.data)
+            except (KeyError, TypeError, ValueError) as exc:
+                # A benchmark whose output changed shape must not cost the others' results.
+                unreadable[benchmark.name] = f"{type(exc).__name__}: {exc}"
     load_at_end = environment.load_average()
     args.out.mkdir(parents=True, exist_ok=True)
     title = (
@@ -95,11 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         load_at_end=load_at_end,
         runs=runs,
         sections=sections,
+        unreadable=unreadable,
         chart=CHART if shown else None,
     )
     (args.out / "REPORT.md").write_text(render(report))
     (args.out / "report.json").write_text(json.dumps(_record(report), indent=2) + "\n")
-    failed = [r.benchmark for r in runs if r.failed]
+    failed = [r.benchmark for r in runs if r.failed or r.benchmark in unreadable]
     print(f"wrote {args.out / 'REPORT.md'}, {args.out / CHART} and {args.out / 'report.json'}")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,8 @@ class Report:
     #: by benchmark name; absent for a benchmark that failed
     sections: dict[str, Section]
     chart: str | None
+    #: benchmark name -> why its results could not be read (it ran, its JSON changed shape)
+    unreadable: dict[str, str] = field(default_factory=dict)
 
 
 def render(report: Report) -> str:
@@ -80,7 +82,7 @@ def _verdicts(report: Report) -> str:
         for measure in section.measures
         if measure.goal != NO_GOAL
     ]
-    failed = [run.benchmark for run in report.runs if run.failed]
+    failed = [r.benchmark for r in report.runs if r.failed or r.benchmark in report.unreadable]
     verdicts = [m.verdict for _, m in rows]
     lines = [
         "## Goals",
@@ -171,6 +173,12 @@ def _benchmark(report: Report, run: Run) -> str:
         f"{_load(run.load_at_start)} at its start, {_load(run.load_at_end)} at its end.",
         "",
     ]
+    if section is None and run.benchmark in report.unreadable:
+        lines += [
+            f"**Its results could not be read** ({report.unreadable[run.benchmark]}); they "
+            "are in report.json."
+        ]
+        return "\n".join(lines)
     if section is None:
         lines += [
             f"**Failed** (exit status {run.returncode}). Its last lines:",

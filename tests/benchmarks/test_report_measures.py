@@ -184,3 +184,44 @@ def test_a_failed_benchmark_is_shown_with_its_last_lines_and_no_chart(tmp_path: 
     assert "ConnectionRefusedError: 5672" in text
     assert "benchmarks that failed: exchange" in text
     assert "report.svg" not in text
+
+
+def test_a_benchmark_whose_output_changed_shape_is_named_and_the_others_still_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.report import __main__ as report_main
+    from benchmarks.report import environment
+
+    outputs = {"validation": validation_result(0.8), "exchange": {"renamed": {"x": 1.0}}}
+
+    def fake_run(benchmark: Any, *, quick: bool, extra: tuple[str, ...] = ()) -> Run:
+        return Run(
+            benchmark=benchmark.name,
+            command=["python", "-m", benchmark.module],
+            load_at_start=(1.0, 1.0, 1.0),
+            load_at_end=(1.0, 1.0, 1.0),
+            seconds=1.0,
+            returncode=0,
+            data=outputs[benchmark.name],
+            tail=[],
+        )
+
+    monkeypatch.setattr(report_main, "run", fake_run)
+    monkeypatch.setattr(
+        environment,
+        "versions",
+        lambda: {
+            "python": "3.11.7",
+            "libxml2": "2.14",
+            "postgresql": "15",
+            "rabbitmq": "3.10",
+            "git": {"commit": "0" * 40, "subject": "s", "uncommitted_files": 0},
+            "libraries": {"lxml": "6"},
+        },
+    )
+    status = report_main.main(["--only", "validation,exchange", "--out", str(tmp_path)])
+    assert status == 1
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "**Its results could not be read** (KeyError: 'broker_reference_per_s')" in text
+    assert "| validator, typical (~40 KB) |" in text
+    assert (tmp_path / "report.svg").exists()
