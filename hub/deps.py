@@ -43,7 +43,7 @@ async def get_current_nppo(
         trusted_proxies=runtime.settings.trusted_proxies,
         header=runtime.settings.client_cert_header,
     )
-    return await authenticate(session, certificate_der=der)
+    return await authenticate(session, certificate_der=der, registry=runtime.registry)
 
 
 CurrentNppo = Annotated[AuthenticatedNppo, Depends(get_current_nppo)]

@@ -11,6 +11,7 @@ from ephyto_core._validation import Validator
 from hub.codelists.service import CodeListService
 from hub.database import create_engine, create_sessionmaker
 from hub.envelopes.service import EnvelopeLimits, EnvelopeService
+from hub.nppos.registry import RegistryCache
 from hub.nppos.service import NppoService
 from hub.observability.validation import ObservedValidator
 from hub.routing.amqp import AmqpBroker
@@ -32,6 +33,8 @@ class HubRuntime:
     validator: Validator
     envelopes: EnvelopeService
     nppos: NppoService
+    #: This process's snapshot of the NPPO registry, rebuilt when the registry changes.
+    registry: RegistryCache
     codelists: CodeListService
     #: The hub's seal, receipts and content-signature checks (hub/signing).
     signing: SigningService
@@ -60,6 +63,7 @@ def build_runtime(settings: HubSettings) -> HubRuntime:
     codelists = CodeListService(code_lists=code_lists)
     signing = SigningService(seal=load_seal(settings))
     sessionmaker = create_sessionmaker(engine)
+    registry = RegistryCache()
     # Every envelope event committed through any session joins the evidence chain.
     install_evidence_chain(
         sessionmaker,
@@ -79,8 +83,10 @@ def build_runtime(settings: HubSettings) -> HubRuntime:
             limits=EnvelopeLimits(max_content_bytes=settings.max_content_bytes),
             accepted_statuses=frozenset(settings.accepted_certificate_statuses),
             signing=signing,
+            registry=registry,
         ),
         nppos=NppoService(names=codelists.name_of),
+        registry=registry,
         codelists=codelists,
         signing=signing,
         broker=build_broker(settings),

@@ -4,6 +4,7 @@ Both faces translate their wire format into these types, call one service functi
 translate the result back. Names follow the hub contract (`hubDeliveryNumber`, `HUBTrackingInfo`).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -64,6 +65,9 @@ class Submission:
 
     header: EnvelopeHeader
     created: bool
+    #: The hub's seal of each envelope a new submission stored (original and copies), by
+    #: delivery number; empty for a duplicate (its seals are stored with the original).
+    seals: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

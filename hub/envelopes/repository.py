@@ -1,39 +1,82 @@
 """Every SQL statement about envelopes, their content and their history."""
 
 from collections.abc import Sequence
+from typing import Final
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
+from hub.database import Base
 from hub.envelopes.domain import TrackingState
 from hub.envelopes.models import EnvelopeContent, EnvelopeEvent, EnvelopeRecord
-from hub.nppos.models import AllowedDocument
 
 PENDING = TrackingState.PENDING_DELIVERY.value
+#: The duplicate rule: the columns of the unique index ``uq_envelopes_submission`` (originals).
+SUBMISSION_KEY: Final = (
+    EnvelopeRecord.kind,
+    EnvelopeRecord.from_code,
+    EnvelopeRecord.to_code,
+    EnvelopeRecord.nppo_certificate_number,
+    EnvelopeRecord.certificate_status,
+    EnvelopeRecord.content_sha256,
+)
 
 
-async def store_content(session: AsyncSession, *, sha256: str, data: bytes) -> EnvelopeContent:
-    """The content row for these bytes, inserting it once even under concurrent submissions."""
-    existing = await _content_by_digest(session, sha256)
-    if existing is not None:
-        return existing
-    row = EnvelopeContent(sha256=sha256, size=len(data), data=data)
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        # Another transaction stored the same bytes between our look-up and insert.
-        existing = await _content_by_digest(session, sha256)
-        if existing is None:
-            raise
-        return existing
-    return row
+async def store_content(session: AsyncSession, *, sha256: str, data: bytes) -> int:
+    """The id of the content row for these bytes, inserted once even under concurrent
+    submissions (PostgreSQL makes a concurrent insert of the same digest wait for the first)."""
+    inserted = await session.execute(
+        _insert(session, EnvelopeContent)
+        .values(sha256=sha256, size=len(data), data=data)
+        .on_conflict_do_nothing(index_elements=[EnvelopeContent.sha256])
+        .returning(EnvelopeContent.id)
+    )
+    content_id = inserted.scalar_one_or_none()
+    if content_id is None:
+        existing = await session.execute(
+            select(EnvelopeContent.id).where(EnvelopeContent.sha256 == sha256)
+        )
+        content_id = existing.scalar_one()
+    return content_id
 
 
-async def _content_by_digest(session: AsyncSession, sha256: str) -> EnvelopeContent | None:
-    result = await session.execute(select(EnvelopeContent).where(EnvelopeContent.sha256 == sha256))
-    return result.scalar_one_or_none()
+async def insert_original(session: AsyncSession, record: EnvelopeRecord) -> bool:
+    """Insert a sender's submission unless the same one (the duplicate rule's unique index) is
+    already stored; True when inserted, and then ``record`` is in the session with its id.
+
+    One statement instead of look-up, savepoint, insert and release: the index decides, and on
+    PostgreSQL a concurrent insert of the same submission waits for the first to commit.
+    """
+    table = EnvelopeRecord.__table__
+    values = {
+        column.key: getattr(record, column.key)
+        for column in table.columns
+        if column.key != "id" and getattr(record, column.key) is not None
+    }
+    inserted = await session.execute(
+        _insert(session, EnvelopeRecord)
+        .values(values)
+        .on_conflict_do_nothing(
+            index_elements=list(SUBMISSION_KEY), index_where=EnvelopeRecord.original_id.is_(None)
+        )
+        .returning(*table.columns)
+    )
+    row = inserted.mappings().one_or_none()
+    if row is None:
+        return False
+    for column in table.columns:  # every column as stored, so none is left to lazy-load
+        setattr(record, column.key, row[column])
+    make_transient_to_detached(record)
+    session.add(record)  # persistent, as if loaded: later changes become UPDATEs
+    return True
+
+
+def _insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 async def content_bytes(session: AsyncSession, content_id: int) -> bytes:
@@ -153,22 +196,3 @@ async def count_by_state(session: AsyncSession) -> dict[str, int]:
         select(EnvelopeRecord.tracking_state, func.count()).group_by(EnvelopeRecord.tracking_state)
     )
     return {state: count for state, count in result.tuples()}
-
-
-async def nppos_allowing(
-    session: AsyncSession,
-    *,
-    nppo_ids: Sequence[int],
-    certificate_type: int,
-    certificate_status: int,
-) -> set[int]:
-    """Which of these NPPOs have the (type, status) pair among their active allowed documents."""
-    result = await session.execute(
-        select(AllowedDocument.nppo_id).where(
-            AllowedDocument.nppo_id.in_(nppo_ids),
-            AllowedDocument.certificate_type == certificate_type,
-            AllowedDocument.certificate_status == certificate_status,
-            AllowedDocument.active.is_(True),
-        )
-    )
-    return set(result.scalars())

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import cast
 
 from lxml import etree
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ephyto_core._errors import EphytoError
@@ -34,9 +33,8 @@ from hub.envelopes.domain import (
 from hub.envelopes.models import EnvelopeEvent, EnvelopeRecord
 from hub.errors import Conflict, DeliveryRefused, Forbidden, InvalidRequest, NotFound
 from hub.identity.domain import AuthenticatedNppo
-from hub.nppos import repository as nppo_repository
 from hub.nppos.domain import Direction, RuleType
-from hub.nppos.models import Nppo
+from hub.nppos.registry import NppoEntry, Registry, RegistryCache
 from hub.routing import outbox
 from hub.signing.content import without_root_signature
 from hub.signing.service import SigningService
@@ -88,6 +86,7 @@ class EnvelopeService:
         clock: Callable[[], datetime] = utcnow,
         number_factory: Callable[[], str] = new_delivery_number,
         signing: SigningService | None = None,
+        registry: RegistryCache | None = None,
     ) -> None:
         self._validator = validator
         self._acknowledgement_schema = acknowledgement_schema
@@ -98,6 +97,7 @@ class EnvelopeService:
         self._new_number = number_factory
         #: Content signatures, seals and receipts (hub/signing); None only in unit tests.
         self._signing = signing
+        self._registry = registry or RegistryCache()
 
     # ---------------------------------------------------------------- submission
 
@@ -119,7 +119,7 @@ class EnvelopeService:
         _check_header_fields(header, accepted_statuses=self._accepted_statuses)
         destination = await self._destination(session, header.to_code)
         _refuse_self_delivery(sender, destination)
-        await self._load_allowed(session, sender, destination, header)
+        self._load_allowed(sender, destination, header)
 
         data, root = self._decode_and_parse(content)
         if not is_certificate(root):
@@ -141,42 +141,22 @@ class EnvelopeService:
         _check_consistency(header, facts.certificate_number, facts.type_code, facts.status_code)
 
         sha = hashlib.sha256(data).hexdigest()
-        duplicate = await repository.find_submission(
-            session,
-            kind=EnvelopeKind.CERTIFICATE.value,
-            from_code=header.from_code,
-            to_code=destination.code,
-            nppo_certificate_number=header.nppo_certificate_number,
-            certificate_status=header.certificate_status,
-            content_sha256=sha,
-        )
-        if duplicate is not None:
-            return Submission(
-                header=await self._header_with_copies(session, duplicate), created=False
-            )
-
-        if header.certificate_status == WITHDRAWN:
-            await self._withdraw_earlier(session, header=header, destination=destination)
         box = await self._box_for(session, header=header, destination=destination)
-        cc_targets = await self._copy_targets(session, header=header, primary_box=box)
-
-        stored = await repository.store_content(session, sha256=sha, data=data)
+        content_id = await repository.store_content(session, sha256=sha, data=data)
         now = self._clock()
         original = self._new_record(
             header=header,
             to_code=destination.code,
             box_code=box,
-            content_id=stored.id,
+            content_id=content_id,
             content_sha256=sha,
             kind=EnvelopeKind.CERTIFICATE,
             now=now,
         )
         original.replaces_certificate_number = facts.replaces_number
-        try:
-            async with session.begin_nested():
-                session.add(original)
-        except IntegrityError:
-            # The same submission committed concurrently: answer with that one.
+        if not await repository.insert_original(session, original):
+            # Submitted before (or committing concurrently): answer with that one. Nothing was
+            # written (the content row is shared, and was there already).
             duplicate = await repository.find_submission(
                 session,
                 kind=EnvelopeKind.CERTIFICATE.value,
@@ -186,11 +166,17 @@ class EnvelopeService:
                 certificate_status=header.certificate_status,
                 content_sha256=sha,
             )
-            if duplicate is None:
-                raise
+            if duplicate is None:  # the index refused it, so it exists: only a bug gets here
+                raise Conflict("the same submission is being stored; send it again", field="")
             return Submission(
                 header=await self._header_with_copies(session, duplicate), created=False
             )
+        # Checks that only a new submission needs; a refusal rolls the insert back with the
+        # rest of the transaction.
+        if header.certificate_status == WITHDRAWN:
+            await self._withdraw_earlier(session, header=header, destination=destination)
+        cc_targets = await self._copy_targets(session, header=header, primary_box=box)
+
         warnings = sum(1 for r in results if r.level is not Level.INFO)
         self._event(
             session,
@@ -203,30 +189,42 @@ class EnvelopeService:
         if facts.replaces_number:
             await self._mark_replaced(session, header=header, replacement=original)
 
-        routed = [original]
+        copies: list[EnvelopeRecord] = []
         for code, reason in cc_targets:
             copy = self._new_record(
                 header=header,
                 to_code=destination.code,
                 box_code=code,
-                content_id=stored.id,
+                content_id=content_id,
                 content_sha256=sha,
                 kind=EnvelopeKind.CERTIFICATE,
                 now=now,
             )
             copy.copy_reason = reason
             copy.original_id = original.id
-            session.add(copy)
+            copies.append(copy)
+        if copies:
+            session.add_all(copies)
             await session.flush()
-            self._event(session, copy, "accepted", actor=caller.code, detail=reason, now=now)
-            routed.append(copy)
+            for copy in copies:
+                self._event(
+                    session, copy, "accepted", actor=caller.code, detail=copy.copy_reason, now=now
+                )
+        routed = [original, *copies]
         # Same transaction: accepted and "must reach its box" commit together (hub/routing).
         outbox.enqueue(session, routed, now=now)
         await session.flush()
+        seals = {}
         if self._signing is not None:
-            copies = await repository.copies_of(session, original.id)
-            await self._signing.seal(session, [original, *copies], content_signed_by=signed_by)
-        return Submission(header=await self._header_with_copies(session, original), created=True)
+            seals = await self._signing.seal(session, routed, content_signed_by=signed_by)
+        forwardings = tuple(
+            Forwarding(code=c.box_code, hub_delivery_number=c.hub_delivery_number)
+            for c in copies
+            if c.copy_reason == "forwarding"
+        )
+        return Submission(
+            header=_to_header(original, forwardings=forwardings), created=True, seals=seals
+        )
 
     async def deliver_country_response(
         self,
@@ -283,13 +281,13 @@ class EnvelopeService:
         )
         if duplicate is not None:
             return Submission(header=_to_header(duplicate), created=False)
-        stored = await repository.store_content(session, sha256=sha, data=data)
+        content_id = await repository.store_content(session, sha256=sha, data=data)
         now = self._clock()
         record = self._new_record(
             header=header,
             to_code=destination.code,
             box_code=destination.code,
-            content_id=stored.id,
+            content_id=content_id,
             content_sha256=sha,
             kind=EnvelopeKind.COUNTRY_RESPONSE,
             now=now,
@@ -310,9 +308,10 @@ class EnvelopeService:
             )
         outbox.enqueue(session, [record], now=now)
         await session.flush()
+        seals = {}
         if self._signing is not None:
-            await self._signing.seal(session, [record])
-        return Submission(header=_to_header(record), created=True)
+            seals = await self._signing.seal(session, [record])
+        return Submission(header=_to_header(record), created=True, seals=seals)
 
     # ---------------------------------------------------------------- the receiver's box
 
@@ -523,18 +522,19 @@ class EnvelopeService:
 
     async def _authorised_sender(
         self, session: AsyncSession, *, caller: AuthenticatedNppo, header: EnvelopeHeader
-    ) -> Nppo:
+    ) -> NppoEntry:
         from_code = header.from_code.strip().upper()
         if not from_code:
             raise DeliveryRefused("From is required", field="From")
-        if from_code != caller.code and not await self._delegates_sending(
-            session, caller=caller, header=header
+        registry = await self._registry.current(session)
+        if from_code != caller.code and not _delegates_sending(
+            registry, caller=caller, header=header
         ):
             raise Forbidden(
                 f"From is {from_code} but the client certificate belongs to {caller.code}",
                 field="From",
             )
-        sender = await nppo_repository.get_by_code(session, from_code)
+        sender = registry.nppo(from_code)
         if sender is None or not sender.active:
             raise DeliveryRefused(
                 f"sender {from_code} is not an active hub participant", field="From"
@@ -545,27 +545,11 @@ class EnvelopeService:
             )
         return sender
 
-    async def _delegates_sending(
-        self, session: AsyncSession, *, caller: AuthenticatedNppo, header: EnvelopeHeader
-    ) -> bool:
-        """A DELEGATE channel with an OUT rule may send on behalf of the country it serves."""
-        if not caller.is_channel:
-            return False
-        rules = await nppo_repository.active_rules(
-            session,
-            rule_type=RuleType.DELEGATE.value,
-            country_code=header.from_code.strip().upper(),
-            direction=Direction.OUT.value,
-            certificate_type=header.certificate_type,
-            certificate_status=header.certificate_status,
-        )
-        return any(channel.code == caller.code for _rule, channel in rules)
-
-    async def _destination(self, session: AsyncSession, to_code: str) -> Nppo:
+    async def _destination(self, session: AsyncSession, to_code: str) -> NppoEntry:
         code = to_code.strip().upper()
         if not code:
             raise DeliveryRefused("To is required", field="To")
-        destination = await nppo_repository.get_by_code(session, code)
+        destination = (await self._registry.current(session)).nppo(code)
         if destination is None or not destination.active:
             raise DeliveryRefused(f"destination {code} is not registered on the hub", field="To")
         if not destination.can_receive:
@@ -574,20 +558,12 @@ class EnvelopeService:
             )
         return destination
 
-    async def _load_allowed(
-        self, session: AsyncSession, sender: Nppo, destination: Nppo, header: EnvelopeHeader
-    ) -> None:
+    @staticmethod
+    def _load_allowed(sender: NppoEntry, destination: NppoEntry, header: EnvelopeHeader) -> None:
         """Refuse a (type, status) pair the sender may not send or the destination not receive."""
         pair = (header.certificate_type, header.certificate_status)
-        # One query for both parties (refreshing each one's list took four round trips).
-        allowing = await repository.nppos_allowing(
-            session,
-            nppo_ids=(sender.id, destination.id),
-            certificate_type=pair[0],
-            certificate_status=pair[1],
-        )
         for party, role in ((sender, "send"), (destination, "receive")):
-            if party.id not in allowing:
+            if pair not in party.allowed:
                 raise DeliveryRefused(
                     f"{party.code} is not registered to {role} certificate type "
                     f"{pair[0]} with status {pair[1]}",
@@ -605,7 +581,7 @@ class EnvelopeService:
         return data, root
 
     async def _withdraw_earlier(
-        self, session: AsyncSession, *, header: EnvelopeHeader, destination: Nppo
+        self, session: AsyncSession, *, header: EnvelopeHeader, destination: NppoEntry
     ) -> None:
         issued = await repository.sent_certificates(
             session,
@@ -645,28 +621,27 @@ class EnvelopeService:
                 )
 
     async def _box_for(
-        self, session: AsyncSession, *, header: EnvelopeHeader, destination: Nppo
+        self, session: AsyncSession, *, header: EnvelopeHeader, destination: NppoEntry
     ) -> str:
         """The destination's own box, or its delegate's when a DELEGATE INC rule applies."""
-        rules = await nppo_repository.active_rules(
-            session,
+        delegates = (await self._registry.current(session)).channels_with_rule(
             rule_type=RuleType.DELEGATE.value,
             country_code=destination.code,
             direction=Direction.INC.value,
             certificate_type=header.certificate_type,
             certificate_status=header.certificate_status,
         )
-        return rules[0][1].code if rules else destination.code
+        return delegates[0].code if delegates else destination.code
 
     async def _copy_targets(
         self, session: AsyncSession, *, header: EnvelopeHeader, primary_box: str
     ) -> list[tuple[str, str]]:
         """(box, reason) for each copy: the sender's Forwardings, then FORWARD channel rules."""
         targets: dict[str, str] = {}
-        # One look-up per distinct code: the SOAP contract puts no bound on Forwardings, and
-        # 10,000 copies of one code cost 10,000 queries (34 s of CPU) before this.
+        registry = await self._registry.current(session)
+        # One look-up per distinct code: the SOAP contract puts no bound on Forwardings.
         for code in dict.fromkeys(f.code.strip().upper() for f in header.forwardings):
-            target = await nppo_repository.get_by_code(session, code)
+            target = registry.nppo(code)
             if target is None or not target.active or not target.can_receive:
                 raise DeliveryRefused(
                     f"forwarding target {code or '(empty)'} is not registered to receive",
@@ -677,15 +652,14 @@ class EnvelopeService:
             (header.from_code.upper(), Direction.OUT),
             (header.to_code.strip().upper(), Direction.INC),
         ):
-            rules = await nppo_repository.active_rules(
-                session,
+            channels = registry.channels_with_rule(
                 rule_type=RuleType.FORWARD.value,
                 country_code=country,
                 direction=direction.value,
                 certificate_type=header.certificate_type,
                 certificate_status=header.certificate_status,
             )
-            for _rule, channel in rules:
+            for channel in channels:
                 if channel.can_receive:
                     targets.setdefault(channel.code, "forward_rule")
         targets.pop(primary_box, None)
@@ -851,7 +825,23 @@ def _check_header_fields(header: EnvelopeHeader, *, accepted_statuses: frozenset
         )
 
 
-def _refuse_self_delivery(sender: Nppo, destination: Nppo) -> None:
+def _delegates_sending(
+    registry: Registry, *, caller: AuthenticatedNppo, header: EnvelopeHeader
+) -> bool:
+    """A DELEGATE channel with an OUT rule may send on behalf of the country it serves."""
+    if not caller.is_channel:
+        return False
+    channels = registry.channels_with_rule(
+        rule_type=RuleType.DELEGATE.value,
+        country_code=header.from_code.strip().upper(),
+        direction=Direction.OUT.value,
+        certificate_type=header.certificate_type,
+        certificate_status=header.certificate_status,
+    )
+    return any(channel.code == caller.code for channel in channels)
+
+
+def _refuse_self_delivery(sender: NppoEntry, destination: NppoEntry) -> None:
     if sender.code == destination.code:
         raise DeliveryRefused("From and To are the same NPPO", field="To")
 

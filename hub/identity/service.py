@@ -9,11 +9,15 @@ from ephyto_core._pki import fingerprint_sha256
 from hub.database import utcnow
 from hub.errors import NotAuthenticated
 from hub.identity.domain import AuthenticatedNppo
-from hub.nppos import repository
+from hub.nppos.registry import RegistryCache
 
 
 async def authenticate(
-    session: AsyncSession, *, certificate_der: bytes | None, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    certificate_der: bytes | None,
+    registry: RegistryCache,
+    now: datetime | None = None,
 ) -> AuthenticatedNppo:
     """The NPPO a client certificate belongs to, or a refusal that says why."""
     if not certificate_der:
@@ -29,13 +33,13 @@ async def authenticate(
             "the client certificate could not be read", field="client_certificate"
         ) from exc
     fingerprint = fingerprint_sha256(certificate)
-    found = await repository.get_client_certificate(session, fingerprint)
-    if found is None:
+    record = (await registry.current(session)).client_certificate(fingerprint)
+    if record is None:
         raise NotAuthenticated(
             f"client certificate {fingerprint[:16]}... is not registered to any NPPO",
             field="client_certificate",
         )
-    record, nppo = found
+    nppo = record.nppo
     now = now or utcnow()
     if record.revoked_at is not None and record.revoked_at <= now:
         raise NotAuthenticated(

@@ -27,7 +27,8 @@ from ephyto_core._pki import load_certificate
 from hub.errors import DeliveryRefused
 from hub.nppos import repository as nppo_repository
 from hub.nppos.domain import ContentSignaturePolicy
-from hub.nppos.models import Nppo, SigningCertificate
+from hub.nppos.models import SigningCertificate
+from hub.nppos.registry import NppoEntry
 from hub.signing.xmldsig import SignatureInvalid, find_signatures, verify_enveloped
 
 
@@ -57,7 +58,7 @@ def without_root_signature(root: etree._Element) -> etree._Element:
 
 
 async def check_content_signature(
-    session: AsyncSession, *, sender: Nppo, root: etree._Element, now: datetime
+    session: AsyncSession, *, sender: NppoEntry, root: etree._Element, now: datetime
 ) -> ContentCheck:
     """Apply ``sender``'s policy; raise ``DeliveryRefused`` naming the reason when it refuses."""
     policy = ContentSignaturePolicy(sender.content_signature)

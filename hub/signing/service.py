@@ -22,7 +22,7 @@ from hub.database import utcnow
 from hub.envelopes.models import EnvelopeRecord
 from hub.errors import NotFound
 from hub.identity.domain import AuthenticatedNppo
-from hub.nppos.models import Nppo
+from hub.nppos.registry import NppoEntry
 from hub.signing import repository
 from hub.signing.content import ContentCheck, check_content_signature
 from hub.signing.receipts import ReceiptFacts, make_receipt
@@ -44,7 +44,7 @@ class SigningService:
         return self._seal.certificate
 
     async def check_content(
-        self, session: AsyncSession, *, sender: Nppo, root: etree._Element
+        self, session: AsyncSession, *, sender: NppoEntry, root: etree._Element
     ) -> ContentCheck:
         return await check_content_signature(session, sender=sender, root=root, now=self._clock())
 
@@ -54,8 +54,9 @@ class SigningService:
         records: Sequence[EnvelopeRecord],
         *,
         content_signed_by: str | None = None,
-    ) -> None:
-        """Seal freshly stored envelopes (their ids must be flushed)."""
+    ) -> dict[str, bytes]:
+        """Seal freshly stored envelopes (their ids must be flushed); the seals by number."""
+        seals: dict[str, bytes] = {}
         for record in records:
             document = make_seal(
                 SealFacts(
@@ -74,7 +75,9 @@ class SigningService:
                 self._seal,
             )
             repository.add_seal(session, envelope_id=record.id, document=document)
+            seals[record.hub_delivery_number] = document
         await session.flush()
+        return seals
 
     async def issue_receipt(self, session: AsyncSession, record: EnvelopeRecord) -> None:
         """The signed proof of delivery, for an envelope its box owner just acknowledged."""

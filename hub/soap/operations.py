@@ -6,7 +6,7 @@ operations up in it and the WSDL we serve is generated from it, so the two canno
 """
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -112,10 +112,20 @@ def _response(operation: str) -> etree._Element:
     return etree.Element(hub(f"{operation}Response"), nsmap=NSMAP)
 
 
-async def _attach_seals(ctx: OperationContext, numbers: Sequence[str | None]) -> None:
+async def _attach_seals(
+    ctx: OperationContext,
+    numbers: Sequence[str | None],
+    *,
+    known: Mapping[str, bytes] | None = None,
+) -> None:
+    """The seals of these envelopes in a SOAP header block; ``known`` ones are not read again."""
     if ctx.signing is None:
         return
-    seals = await ctx.signing.seals(ctx.session, [n for n in numbers if n])
+    wanted = [n for n in numbers if n]
+    if known is not None and all(n in known for n in wanted):
+        seals = [known[n] for n in dict.fromkeys(wanted)]
+    else:
+        seals = await ctx.signing.seals(ctx.session, wanted)
     block = seals_header(seals)
     if block is not None:
         ctx.soap_headers.append(block)
@@ -139,7 +149,7 @@ async def _submission(
     not as a fault. The transaction is rolled back first, so nothing of it is kept.
     """
     try:
-        header = (await submit()).header
+        accepted = await submit()
     except DeliveryRefused as refusal:
         await ctx.session.rollback()
         header = dataclasses.replace(
@@ -149,9 +159,12 @@ async def _submission(
             error_message=str(refusal),
         )
     else:
+        header = accepted.header
         # The sender gets the hub's seal of what it accepted (the original and each copy).
         await _attach_seals(
-            ctx, [header.hub_delivery_number, *(f.hub_delivery_number for f in header.forwardings)]
+            ctx,
+            [header.hub_delivery_number, *(f.hub_delivery_number for f in header.forwardings)],
+            known=accepted.seals,
         )
     response = _response(operation)
     write_header(response, hub(f"{operation}Result"), header)
