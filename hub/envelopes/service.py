@@ -330,21 +330,23 @@ class EnvelopeService:
         self, session: AsyncSession, *, caller: AuthenticatedNppo, delivery_number: str
     ) -> Envelope:
         record = await self._own_box_record(session, caller=caller, number=delivery_number)
-        return await self._pulled(session, record, caller=caller)
+        content = await repository.content_bytes(session, record.content_id)
+        return self._pulled(session, record, content, caller=caller)
 
     async def pull_all(self, session: AsyncSession, *, caller: AuthenticatedNppo) -> list[Envelope]:
-        records = await repository.waiting_in_box(
-            session, box_code=caller.code, to_code=None, limit=self._limits.max_pulled_envelopes
+        waiting = await repository.waiting_with_sizes(
+            session, box_code=caller.code, limit=self._limits.max_pulled_envelopes
         )
-        envelopes: list[Envelope] = []
+        chosen: list[EnvelopeRecord] = []
         total = 0
-        for record in records:
-            envelope = await self._pulled(session, record, caller=caller)
-            total += len(envelope.content)
-            envelopes.append(envelope)
+        for record, size in waiting:
+            chosen.append(record)
+            total += size
             if total >= self._limits.max_pulled_bytes:
                 break  # the rest stay listed for the next pull
-        return envelopes
+        # One query for every content (not one per envelope), read only once chosen.
+        contents = await repository.contents(session, [r.content_id for r in chosen])
+        return [self._pulled(session, r, contents[r.content_id], caller=caller) for r in chosen]
 
     async def acknowledge(
         self, session: AsyncSession, *, caller: AuthenticatedNppo, delivery_number: str
@@ -731,12 +733,16 @@ class EnvelopeService:
             )
         return record
 
-    async def _pulled(
-        self, session: AsyncSession, record: EnvelopeRecord, *, caller: AuthenticatedNppo
+    def _pulled(
+        self,
+        session: AsyncSession,
+        record: EnvelopeRecord,
+        content: bytes,
+        *,
+        caller: AuthenticatedNppo,
     ) -> Envelope:
         record.pull_count += 1
         self._event(session, record, "pulled", actor=caller.code)
-        content = await repository.content_bytes(session, record.content_id)
         return Envelope(header=_to_header(record), content=content, kind=EnvelopeKind(record.kind))
 
     async def _acknowledge(

@@ -123,6 +123,14 @@ def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
         observed.append(_Observation("finished", new_state, obj.box_code, latency))
 
 
+def _detached_to_persistent(session: Session, instance: object) -> None:
+    """An envelope inserted by a statement of its own (``insert_original``: one INSERT ... ON
+    CONFLICT instead of a flush) joins the session this way: count it like a flushed one."""
+    if isinstance(instance, EnvelopeRecord):
+        observed: list[_Observation] = session.info.setdefault(_PENDING_KEY, [])
+        observed.append(_Observation("accepted", instance.kind, instance.box_code))
+
+
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint was released; the outer transaction may still roll back
@@ -152,6 +160,7 @@ def install_envelope_hooks() -> None:
     ORM session, so none can be forgotten."""
     for name, listener in (
         ("after_flush", _after_flush),
+        ("detached_to_persistent", _detached_to_persistent),
         ("after_commit", _after_commit),
         ("after_rollback", _after_rollback),
     ):
