@@ -109,6 +109,49 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (and of its reaped children) from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3, utime/stime fields 14/15, cutime/cstime 16/17.
+    ticks = sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """The server's processes: the postmaster (whose children's time includes the backends that
+    have exited) and every live backend and helper. Other databases' work counts too."""
+    found = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds spent by each of the run's processes between `start` and `ms_per`; PostgreSQL's
+    processes are summed as one."""
+
+    pids: dict[str, int]
+    started: dict[str, float] = field(default_factory=dict)
+
+    def _now(self) -> dict[str, float]:
+        now = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        now["postgresql"] = sum(cpu_seconds(pid) for pid in postgres_pids())
+        return now
+
+    def start(self) -> None:
+        self.started = self._now()
+
+    def ms_per(self, items: int) -> dict[str, float]:
+        now = self._now()
+        return {
+            name: (now[name] - self.started.get(name, 0.0)) * 1000 / items
+            for name in now
+            if name in self.started
+        }
+
+
 def rabbit_pid() -> int | None:
     found = subprocess.run(["pgrep", "-o", "beam.smp"], capture_output=True, text=True)
     return int(found.stdout.split()[0]) if found.stdout.strip() else None
@@ -231,10 +274,11 @@ async def throughput(
     sender: NppoClient,
     receiver: NppoClient,
     template: bytes,
+    cpu: CpuMeter,
     *,
     envelopes: int,
     concurrency: int,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     stop = asyncio.Event()
     acked: list[str] = []
     pull_task = asyncio.create_task(puller(receiver, stop, acked))
@@ -248,6 +292,7 @@ async def throughput(
             await sender.submit(to=receiver.code, number=number, content=numbered(template, number))
             latencies.append(time.perf_counter() - started)
 
+    cpu.start()
     started = time.perf_counter()
     await asyncio.gather(*(submitter() for _ in range(concurrency)))
     submitted = time.perf_counter() - started
@@ -258,10 +303,12 @@ async def throughput(
 
     await poll_until(all_done, every=0.05)
     elapsed = time.perf_counter() - started
+    cpu_ms = cpu.ms_per(envelopes)
     stop.set()
     await pull_task
     return {
         "envelopes": envelopes,
+        "cpu_ms_per_envelope": cpu_ms,
         "elapsed_s": elapsed,
         "envelopes_per_s": envelopes / elapsed,
         "submit_only_per_s": envelopes / submitted,
@@ -510,6 +557,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             clients_by_code["AA"],
             clients_by_code["BB"],
             template,
+            CpuMeter(pids),
             envelopes=args.envelopes,
             concurrency=args.concurrency,
         )

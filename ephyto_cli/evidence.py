@@ -20,7 +20,7 @@ from ephyto_core._errors import EphytoError
 from ephyto_core._pki import IssuedCertificate, load_certificate
 from hub.database import create_engine, create_sessionmaker, unit_of_work
 from hub.settings import HubSettings
-from hub.signing.evidence import checkpoint_now
+from hub.signing.evidence import append_pending, checkpoint_now
 from hub.signing.evidence_check import verify_chain
 from hub.signing.keys import load_seal
 
@@ -77,9 +77,12 @@ def verify(seal_certs: tuple[Path, ...]) -> None:
 
 @evidence.command()
 def checkpoint() -> None:
-    """Sign a checkpoint of the chain's current head with the hub's seal."""
+    """Append the events still waiting for the chain, then sign a checkpoint of its head with
+    the hub's seal."""
 
     async def work(seal: IssuedCertificate, session: AsyncSession) -> str:
+        while await session.run_sync(append_pending):
+            pass
         written = await checkpoint_now(session, signer=seal)
         if written is None:
             return "the chain is empty: nothing to checkpoint"

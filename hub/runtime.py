@@ -19,7 +19,7 @@ from hub.routing.broker import Broker
 from hub.routing.memory import InProcessBroker
 from hub.routing.topology import Topology
 from hub.settings import HubSettings
-from hub.signing.evidence import Checkpointer, install_evidence_chain
+from hub.signing.evidence import Checkpointer, EvidenceChainer
 from hub.signing.keys import load_seal
 from hub.signing.service import SigningService
 
@@ -38,6 +38,8 @@ class HubRuntime:
     codelists: CodeListService
     #: The hub's seal, receipts and content-signature checks (hub/signing).
     signing: SigningService
+    #: Appends committed envelope events to the evidence chain (run by the routing workers).
+    evidence: EvidenceChainer
     #: The routing fabric (hub/routing): RabbitMQ, or the in-process broker. Not connected here:
     #: the routing workers start it.
     broker: Broker
@@ -64,8 +66,8 @@ def build_runtime(settings: HubSettings) -> HubRuntime:
     signing = SigningService(seal=load_seal(settings))
     sessionmaker = create_sessionmaker(engine)
     registry = RegistryCache()
-    # Every envelope event committed through any session joins the evidence chain.
-    install_evidence_chain(
+    # Every committed envelope event joins the evidence chain; the routing workers run it.
+    evidence = EvidenceChainer(
         sessionmaker,
         checkpointer=Checkpointer(
             signer=signing.seal_key, every=settings.evidence_checkpoint_every
@@ -87,6 +89,7 @@ def build_runtime(settings: HubSettings) -> HubRuntime:
         ),
         nppos=NppoService(names=codelists.name_of),
         registry=registry,
+        evidence=evidence,
         codelists=codelists,
         signing=signing,
         broker=build_broker(settings),

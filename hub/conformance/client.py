@@ -19,7 +19,9 @@ from hub.soap.codec import NSMAP, Children, read_envelope_header, read_header, w
 from hub.soap.faults import SoapFault
 
 SOAP_PATH = "/hub/DeliveryService"
-_ANSWER_LIMITS = XmlLimits(max_bytes=64 * 1024 * 1024)
+# A hub's listing answers hold up to 10,000 headers under one element (ours: max_listed_headers),
+# past the parser's default of 2,048 child nodes; answers are read, never schema-validated.
+_ANSWER_LIMITS = XmlLimits(max_bytes=64 * 1024 * 1024, max_children_per_element=None)
 
 
 def hub_element(local: str) -> str:

@@ -97,7 +97,7 @@ async def contents(session: AsyncSession, content_ids: Sequence[int]) -> dict[in
             EnvelopeContent.id.in_(set(content_ids))
         )
     )
-    return {content_id: data for content_id, data in result.tuples()}
+    return {content_id: data for content_id, data in result}
 
 
 async def waiting_with_sizes(
@@ -111,7 +111,7 @@ async def waiting_with_sizes(
         .order_by(EnvelopeRecord.id)
         .limit(limit)
     )
-    return [(record, size) for record, size in result.tuples()]
+    return [(record, size) for record, size in result]
 
 
 async def find_submission(

@@ -1,4 +1,5 @@
-"""The routing workers of one process: outbox relay, box consumers, push lanes.
+"""The routing workers of one process: outbox relay, box consumers, push lanes (and the
+evidence chainer, hub/signing/evidence, which appends committed events after the fact too).
 
 `ephyto hub worker` runs them as their own process (several may run, on several machines);
 `ephyto hub serve` and `ephyto demo` run them inside the hub process when the broker is the
@@ -53,6 +54,8 @@ class RoutingWorkers:
             on_push_work=self.push.wake,
             refresh_seconds=refresh_seconds,
         )
+        # Not routing, but the same kind of after-commit work, wherever routing workers run.
+        self.evidence = runtime.evidence
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -63,6 +66,7 @@ class RoutingWorkers:
             asyncio.create_task(self.relay.run(self._stopping), name="outbox-relay"),
             asyncio.create_task(self.boxes.run(self._stopping), name="box-consumers"),
             asyncio.create_task(self.push.run(self._stopping), name="push-lanes"),
+            asyncio.create_task(self.evidence.run(self._stopping), name="evidence-chainer"),
         ]
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:

@@ -2,7 +2,7 @@
 evidence chain, certificate expiry.
 
 The public face for third parties and other areas is below; `service.SigningService` is what the
-envelope lifecycle and the faces use, `evidence.install_evidence_chain` what the runtime wires.
+envelope lifecycle and the faces use, `evidence.EvidenceChainer` what the routing workers run.
 """
 
 from hub.signing.evidence_check import ChainBreak, ChainReport, verify_chain

@@ -4,7 +4,8 @@
 chain), and checks, for each link: no gap in ``seq``; ``prev_hash`` is the previous link's hash;
 ``hash`` is the hash of its own payload; the payload still describes the event row it names (field
 by field). Then every signed checkpoint: its signature (against the seal certificates given), and
-that the chain still has the head hash it signed. Last, events that never entered the chain.
+that the chain still has the head hash it signed. Last, events that name links past the head (the
+chain's end cut off); events still waiting for the chainer are counted, not a break.
 The first problem found in chain order is the report's ``first_break``.
 """
 
@@ -78,6 +79,7 @@ class ChainReport:
     head_hash: str
     checkpoints: int
     checkpoints_verified: int
+    #: Committed events the chainer has not appended yet (it runs every half second or so).
     unchained_events: int
     first_break: ChainBreak | None
     notes: tuple[str, ...] = field(default=())
@@ -90,7 +92,7 @@ class ChainReport:
         lines = [
             f"links: {self.entries}, head seq {self.head_seq}, head hash {self.head_hash}",
             f"signed checkpoints: {self.checkpoints} ({self.checkpoints_verified} verified)",
-            f"events outside the chain: {self.unchained_events}",
+            f"events waiting to be chained: {self.unchained_events}",
             *self.notes,
         ]
         if self.first_break is None:
@@ -149,21 +151,25 @@ async def verify_chain(
             break
         verified += 1 if seal_certificates else 0
 
-    unchained, first_unchained = (
+    unchained = (
         await session.execute(
-            select(func.count(), func.min(EnvelopeEvent.id))
-            .select_from(EnvelopeEvent)
-            .outerjoin(EvidenceEntry, EvidenceEntry.event_id == EnvelopeEvent.id)
-            .where(EvidenceEntry.seq.is_(None))
+            select(func.count()).select_from(EnvelopeEvent).where(EnvelopeEvent.chain_seq.is_(None))
+        )
+    ).scalar_one()
+    # Deleted links leave a gap, found above, unless they were the last ones: then the events
+    # they chained still name them.
+    beyond, first_beyond = (
+        await session.execute(
+            select(func.count(), func.min(EnvelopeEvent.id)).where(EnvelopeEvent.chain_seq > seq)
         )
     ).one()
-    if unchained:
+    if beyond and not breaks:
         breaks.append(
             ChainBreak(
-                seq=None,
-                event_id=first_unchained,
-                reason=f"{unchained} event row(s) are not in the chain (first: id "
-                f"{first_unchained}): added without the hub, or their links were deleted",
+                seq=seq + 1,
+                event_id=first_beyond,
+                reason=f"{beyond} event row(s) name links after the head (seq {seq}): the end of "
+                "the chain was cut off",
             )
         )
     return ChainReport(

@@ -29,7 +29,7 @@ from hub.envelopes.models import EnvelopeRecord
 from hub.nppos.domain import Direction, RuleType
 from hub.routing.models import OutboxMessage
 from hub.runtime import HubRuntime, build_runtime
-from hub.signing.evidence_check import verify_chain
+from hub.signing.evidence_check import ChainReport, verify_chain
 from tests.hub.conftest import TestPki
 from tests.hub.routing.cluster import (
     ClusterConfig,
@@ -413,9 +413,23 @@ async def _verify(
     assert len(records) == N_ENVELOPES * 6 // 4  # 2000 originals, 500 cc copies, 500 FORWARD
     assert all(p.alive() for p in (*hubs, *workers))
     # The evidence chain (issue 5) survives the same run: every event of every process, through
-    # kills and restarts, in one unbroken hash chain.
-    async with unit_of_work(runtime.sessionmaker) as session:
-        chain = await verify_chain(session)
-    print(f"evidence chain: {chain.entries} entries, first break: {chain.first_break}")
+    # kills and restarts, in one unbroken hash chain, appended by the workers' chainers.
+    chain = await _chain_once_settled(runtime)
+    print(
+        f"evidence chain: {chain.entries} entries, {chain.unchained_events} waiting, "
+        f"first break: {chain.first_break}"
+    )
     assert chain.first_break is None, chain.describe()
+    assert chain.unchained_events == 0
     assert chain.entries > 0
+
+
+async def _chain_once_settled(runtime: HubRuntime, *, within: float = 60) -> ChainReport:
+    """The chain once the workers' chainers have appended every event (they run every ~0.5 s)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        async with unit_of_work(runtime.sessionmaker) as session:
+            chain = await verify_chain(session)
+        if chain.unchained_events == 0 or asyncio.get_running_loop().time() > deadline:
+            return chain
+        await asyncio.sleep(0.5)

@@ -2,6 +2,7 @@
 edit, deletion, rewrite or forgery is found and located, by `verify_chain` and by the CLI."""
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -10,14 +11,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from hub.database import unit_of_work, utcnow
+from hub.database import unit_of_work
 from hub.envelopes.domain import EnvelopeHeader, Forwarding
-from hub.envelopes.models import EnvelopeEvent, EnvelopeRecord
+from hub.envelopes.models import EnvelopeEvent
 from hub.identity.domain import AuthenticatedNppo
 from hub.runtime import HubRuntime, build_runtime
-from hub.signing.evidence import GENESIS, checkpoint_now, link_hash
+from hub.signing.evidence import GENESIS, EvidenceChainer, checkpoint_now, link_hash
 from hub.signing.evidence_check import ChainReport, verify_chain
 from hub.signing.models import EvidenceCheckpoint, EvidenceEntry
 from tests.hub.rest.payloads import certificate_xml
@@ -80,6 +82,14 @@ async def busy_run(runtime: HubRuntime, nppos: dict[str, AuthenticatedNppo], cou
                 await envelopes.acknowledge_failed(
                     session, caller=nppos["BB"], delivery_number=delivery, reason="unreadable"
                 )
+        if n % 40 == 39:
+            await chain_everything(runtime)  # now and then, as the workers would
+    await chain_everything(runtime)
+
+
+async def chain_everything(runtime: HubRuntime) -> int:
+    """What the routing workers' chainer does every half second."""
+    return await runtime.evidence.append_all()
 
 
 async def check(runtime: HubRuntime, signing_pki: SigningPki) -> ChainReport:
@@ -247,21 +257,40 @@ async def test_a_forged_checkpoint_is_refused(
     assert "signature does not verify" in report.first_break.reason
 
 
-async def test_events_written_around_the_hub_are_reported(
+async def test_committed_events_wait_for_the_chainer_and_are_counted_until_appended(
     runtime: HubRuntime, nppos: dict[str, AuthenticatedNppo], signing_pki: SigningPki
 ) -> None:
     await busy_run(runtime, nppos, 3)
-    async with runtime.engine.begin() as connection:
-        envelope_id = (await connection.execute(select(func.min(EnvelopeRecord.id)))).scalar_one()
-        await connection.execute(
-            insert(EnvelopeEvent).values(
-                envelope_id=envelope_id, at=utcnow(), event="acknowledged_ok", actor="BB"
-            )
+    async with unit_of_work(runtime.sessionmaker) as session:
+        await runtime.envelopes.deliver(
+            session,
+            caller=nppos["AA"],
+            header=header("AA-2026-0800"),
+            content=certificate_xml("AA-2026-0800"),
+            validate_first=False,
         )
+    waiting = await check(runtime, signing_pki)
+    assert waiting.ok, waiting.describe()
+    assert waiting.unchained_events == 1
+    assert "events waiting to be chained: 1" in waiting.describe()
+
+    assert await chain_everything(runtime) == 1
+    chained = await check(runtime, signing_pki)
+    assert chained.ok and chained.unchained_events == 0
+    assert chained.entries == waiting.entries + 1 == await count(runtime, EnvelopeEvent)
+
+
+async def test_a_cut_off_end_of_the_chain_is_found(
+    runtime: HubRuntime, nppos: dict[str, AuthenticatedNppo], signing_pki: SigningPki
+) -> None:
+    await busy_run(runtime, nppos, 10)
+    async with runtime.engine.begin() as connection:
+        last = (await connection.execute(select(func.max(EvidenceEntry.seq)))).scalar_one()
+        await connection.execute(delete(EvidenceEntry).where(EvidenceEntry.seq > last - 2))
     report = await check(runtime, signing_pki)
-    assert report.unchained_events == 1
     assert report.first_break is not None
-    assert "not in the chain" in report.first_break.reason
+    assert report.first_break.seq == last - 1
+    assert "the end of the chain was cut off" in report.first_break.reason
 
 
 async def test_a_rolled_back_transaction_leaves_no_trace_in_the_chain(
@@ -287,9 +316,12 @@ async def test_a_rolled_back_transaction_leaves_no_trace_in_the_chain(
     assert report.entries == await count(runtime, EnvelopeEvent)
 
 
-async def test_concurrent_appenders_never_fork_the_chain(
+async def test_concurrent_chainers_never_fork_the_chain(
     runtime: HubRuntime, nppos: dict[str, AuthenticatedNppo], signing_pki: SigningPki
 ) -> None:
+    """Every hub and worker process runs a chainer: several append at once, in small batches,
+    while submissions commit."""
+
     async def deliver(n: int) -> None:
         number = f"AA-2026-1{n:03d}"
         async with unit_of_work(runtime.sessionmaker) as session:
@@ -301,7 +333,16 @@ async def test_concurrent_appenders_never_fork_the_chain(
                 validate_first=False,
             )
 
-    await asyncio.gather(*(deliver(n) for n in range(40)))
+    chainers = [EvidenceChainer(runtime.sessionmaker, checkpointer=None, batch=3) for _ in range(4)]
+
+    async def keep_chaining(chainer: EvidenceChainer) -> None:
+        for _ in range(10):
+            with contextlib.suppress(IntegrityError, OperationalError):
+                await chainer.append_once()  # a lost race on SQLite's lock or the seq key
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(deliver(n) for n in range(40)), *(keep_chaining(c) for c in chainers))
+    await chain_everything(runtime)
 
     report = await check(runtime, signing_pki)
     assert report.ok, report.describe()
