@@ -15,9 +15,11 @@ Everything that arrives from outside (SOAP bodies, envelope ``Content``, uploads
 5. lxml parses with entity resolution, DTD loading and network access off and ``huge_tree`` off
    (libxml2's own caps then hold: depth 256, one text or start tag 10,000,000 bytes, names 50,000
    characters); XInclude is never processed and ``xsi:schemaLocation`` is just an attribute;
-6. only if the limits ask for a depth below libxml2's 256 or cap attributes per element, one
-   compiled XPath pass checks them after parsing. It is off by default because on a fresh 40 KB
-   certificate each such pass measured +9 to +14% of the parse itself (see benchmarks/).
+6. one compiled XPath pass after parsing checks what libxml2 does not: child nodes and
+   attributes per element (in documents of 64 KiB and more only; see :class:`XmlLimits` for why
+   that is enough), and a depth below libxml2's 256 if the limits ask for one. On a 40 KB
+   certificate the pass costs +9 to +15% of the parse (see benchmarks/), so it is spent only
+   where the document is long enough to need it.
 
 Every refusal is an :class:`~ephyto_core._errors.EphytoError` with the field and, where the parser
 or the scan knows it, the line and column. Line numbers count from the first non-blank character:
@@ -30,7 +32,7 @@ import binascii
 import re
 import threading
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
 from lxml import etree
 
@@ -60,11 +62,30 @@ class XmlLimits:
     #: the deepest legitimate path (8 elements in an SPSCertificate, 13 inside a SOAP envelope).
     #: A lower value is honoured by an extra pass after parsing (+~14% on a 40 KB certificate).
     max_depth: int = LIBXML2_MAX_DEPTH
-    #: Off by default: libxml2 (2.12+) hashes attribute names, so 800,000 attributes on one element
-    #: parse in linear time (measured 0.38 s for 8.7 MB), and their memory is bounded by
-    #: ``max_markup`` like any markup. Certificate elements carry at most 5 attributes; set a
-    #: value (64 is generous) to refuse more, at the cost of an extra pass (+~9%).
-    max_attributes_per_element: int | None = None
+    #: Parsing many attributes is cheap (libxml2 2.12+ hashes their names: 800,000 on one element
+    #: parse in 0.38 s), validating them is not: the XSD logs one error per undeclared attribute
+    #: and lxml keeps each as an object with its message and node path, ~740 bytes and ~1.7 µs
+    #: apiece, in both schema passes a validation or delivery runs (200,000 on the root of a
+    #: 2.2 MB certificate: 3-5 s and 420-530 MB). Neither lxml nor libxml2 can stop a schema
+    #: validation or cap its log, so the document is refused first. Certificate elements carry
+    #: one attribute or none (the UN/CEFACT code and identifier types declare up to 10).
+    max_attributes_per_element: int | None = 64
+    #: Child nodes (elements, text, comments, processing instructions) of one element. For each
+    #: XSD error lxml computes a node path, walking the siblings of the element and of each of its
+    #: ancestors, so errors among N siblings cost O(N²) (16,000 invalid notes in one parent,
+    #: 0.9 MB: ~8 s of CPU; 60,000: 99 s). The widest element of a certificate is the consignment
+    #: item holding its trade lines: 2,001 child nodes for 1,000 lines pretty-printed, 1,000
+    #: compact. Every node allowed here can be walked for every error below it, so this is a
+    #: trade: at 2,048 the costliest documents found (2.7-3 MB, 120,000 errors under 60 parents
+    #: of 2,000 siblings, or under three levels padded with 2,000 comments each) took 1.7-4.3 s
+    #: of CPU and ~130 MB through the validator; at 4,096 they took 2.7-7.8 s.
+    max_children_per_element: int | None = 2_048
+    #: The two limits above are checked (one XPath pass, +15% of the parse of a 40 KB certificate)
+    #: only in documents at least this long, because a shorter one cannot be shaped into a costly
+    #: validation: 64 KiB hold ~13,000 attributes or ~2,800 invalid siblings at most, and the
+    #: worst such certificates measured 20-45 ms and 1-7 MB through the validator. 0 checks every
+    #: document (the two limits are then exact).
+    per_element_checks_from_bytes: int = 64 * 1024
     #: Upper bound on tags and attributes (comments, PIs and namespace declarations included).
     #: A tag takes 3.5 bytes at the least on average ('<a>' and '</a>'), an attribute 5 (' a=""'),
     #: so only documents longer than 3.5x this are counted, by their '<' and '=' characters (which
@@ -75,10 +96,18 @@ class XmlLimits:
     max_markup: int = 250_000
 
     def __post_init__(self) -> None:
-        for name in ("max_bytes", "max_depth", "max_attributes_per_element", "max_markup"):
+        for name in (
+            "max_bytes",
+            "max_depth",
+            "max_attributes_per_element",
+            "max_children_per_element",
+            "max_markup",
+        ):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"XmlLimits.{name} must be at least 1")
+        if self.per_element_checks_from_bytes < 0:
+            raise ValueError("XmlLimits.per_element_checks_from_bytes cannot be negative")
         if self.max_depth > LIBXML2_MAX_DEPTH:
             raise ValueError(
                 f"XmlLimits.max_depth cannot exceed {LIBXML2_MAX_DEPTH}: libxml2 refuses deeper "
@@ -181,9 +210,9 @@ def parse_untrusted(
     # A second lock on the same door: the scan above is the policy, this proves it held.
     if root.getroottree().docinfo.internalDTD is not None:
         raise UnsafeXmlError("DOCTYPE declarations are not allowed", field=field)
-    extra_pass = limits.max_depth < LIBXML2_MAX_DEPTH or limits.max_attributes_per_element
-    if extra_pass and tools.structure_check(limits)(root):
-        _raise_structure_error(root, limits=limits, field=field)
+    checks = _Checks.of(limits, size=len(data))
+    if checks and tools.structure_check(checks)(root):
+        _raise_structure_error(root, checks=checks, field=field)
     return root
 
 
@@ -446,25 +475,48 @@ def _new_parser() -> etree.XMLParser:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Checks:
+    """The limits the XPath pass checks for one document; each ``None`` when it is not checked."""
+
+    max_depth: int | None
+    max_attributes: int | None
+    max_children: int | None
+
+    @classmethod
+    def of(cls, limits: XmlLimits, *, size: int) -> _Checks | None:
+        per_element = size >= limits.per_element_checks_from_bytes
+        checks = cls(
+            max_depth=limits.max_depth if limits.max_depth < LIBXML2_MAX_DEPTH else None,
+            max_attributes=limits.max_attributes_per_element if per_element else None,
+            max_children=limits.max_children_per_element if per_element else None,
+        )
+        return checks if checks != _NO_CHECKS else None
+
+
+_NO_CHECKS: Final = _Checks(None, None, None)
+
+
 class _Tools(threading.local):
     """This thread's parser and compiled checks: lxml serialises threads that share either."""
 
     def __init__(self) -> None:
         self.parser = _new_parser()
-        self._checks: dict[tuple[int, int | None], etree.XPath] = {}
+        self._checks: dict[_Checks, etree.XPath] = {}
 
-    def structure_check(self, limits: XmlLimits) -> etree.XPath:
+    def structure_check(self, checks: _Checks) -> etree.XPath:
         """One C-level XPath pass for the limits libxml2 does not enforce itself."""
-        key = (limits.max_depth, limits.max_attributes_per_element)
-        check = self._checks.get(key)
+        check = self._checks.get(checks)
         if check is None:
             tests = []
-            if limits.max_depth < LIBXML2_MAX_DEPTH:
-                tests.append(_too_deep(limits.max_depth))
-            if limits.max_attributes_per_element is not None:
-                tests.append(_too_many_attributes(limits.max_attributes_per_element))
+            if checks.max_depth is not None:
+                tests.append(_too_deep(checks.max_depth))
+            if checks.max_attributes is not None:
+                tests.append(_too_many_attributes(checks.max_attributes))
+            if checks.max_children is not None:
+                tests.append(_too_many_children(checks.max_children))
             check = etree.XPath(f"boolean({' or '.join(tests)})")
-            self._checks[key] = check
+            self._checks[checks] = check
         return check
 
 
@@ -475,29 +527,51 @@ def _too_deep(max_depth: int) -> str:
     return "/*" * (max_depth + 1)
 
 
+# The attribute or child one past the limit: libxml2 stops collecting each element's attributes
+# or children at that position, measured 5x faster than a count() predicate on every element.
 def _too_many_attributes(max_attributes: int) -> str:
-    # The attribute one past the limit; measured 5x faster than a predicate on every element.
     return f"descendant-or-self::*/@*[{max_attributes + 1}]"
 
 
-def _raise_structure_error(root: etree._Element, *, limits: XmlLimits, field: str) -> None:
-    if limits.max_depth < LIBXML2_MAX_DEPTH:
-        deep = _first_element(root, _too_deep(limits.max_depth))
+def _too_many_children(max_children: int) -> str:
+    return f"descendant-or-self::*/node()[{max_children + 1}]"
+
+
+def _raise_structure_error(root: etree._Element, *, checks: _Checks, field: str) -> None:
+    if checks.max_depth is not None:
+        deep = _first_element(root, _too_deep(checks.max_depth))
         if deep is not None:
             raise UnsafeXmlError(
-                f"elements are nested deeper than {limits.max_depth} levels "
+                f"elements are nested deeper than {checks.max_depth} levels "
                 f"(line {deep.sourceline})",
                 field=field,
             )
-    if limits.max_attributes_per_element is not None:
-        path = _too_many_attributes(limits.max_attributes_per_element)
-        crowded = _first_element(root, f"{path}/..")
+    if checks.max_attributes is not None:
+        crowded = _first_element(root, f"{_too_many_attributes(checks.max_attributes)}/..")
         if crowded is not None:
             raise UnsafeXmlError(
-                f"an element has {len(crowded.attrib):,} attributes, more than the "
-                f"{limits.max_attributes_per_element} allowed (line {crowded.sourceline})",
+                f"{_name(crowded)} (line {crowded.sourceline}) has {len(crowded.attrib):,} "
+                f"attributes, more than the {checks.max_attributes:,} allowed on one element",
                 field=field,
             )
+    if checks.max_children is not None:
+        crowded = _first_element(root, f"{_too_many_children(checks.max_children)}/..")
+        if crowded is not None:
+            children = int(cast(float, crowded.xpath("count(node())")))
+            raise UnsafeXmlError(
+                f"{_name(crowded)} (line {crowded.sourceline}) has {children:,} child nodes "
+                f"(elements, text, comments), more than the {checks.max_children:,} allowed "
+                "under one element",
+                field=field,
+            )
+    # Unreachable while the pass and the searches above use the same expressions.
+    raise UnsafeXmlError("the document's shape exceeds the structure limits", field=field)
+
+
+def _name(element: etree._Element) -> str:
+    """The element's name as the sender wrote it (prefix:local), which they can search for."""
+    local = etree.QName(element).localname
+    return f"{element.prefix}:{local}" if element.prefix else local
 
 
 def _first_element(root: etree._Element, path: str) -> etree._Element | None:

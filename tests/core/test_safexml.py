@@ -19,7 +19,7 @@ import tracemalloc
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from ephyto_core._safexml import (
     parse_untrusted,
 )
 from ephyto_core.certificate import build_certificate_xml
-from tests.core.factories import make_small, make_typical
+from tests.core.factories import make_certificate, make_small, make_typical
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 CASES: list[dict[str, Any]] = tomllib.loads((HOSTILE / "manifest.toml").read_text("utf-8"))["case"]
@@ -457,11 +457,47 @@ def test_depth_limit_below_libxml2s_is_exact() -> None:
         parse_untrusted(nested(6), limits=limits)
 
 
-def test_attribute_limit_is_exact() -> None:
-    limits = XmlLimits(max_attributes_per_element=3)
+def test_attribute_limit_is_exact_when_every_document_is_checked() -> None:
+    limits = XmlLimits(max_attributes_per_element=3, per_element_checks_from_bytes=0)
     parse_untrusted(b"<r><a x='1' y='2' z='3'/></r>", limits=limits)
-    with pytest.raises(UnsafeXmlError, match=r"an element has 4 attributes, .* \(line 2\)"):
-        parse_untrusted(b"<r>\n<a w='0' x='1' y='2' z='3'/></r>", limits=limits)
+    with pytest.raises(UnsafeXmlError, match=r"^Content: p:a \(line 2\) has 4 attributes, more"):
+        parse_untrusted(b"<r xmlns:p='u'>\n<p:a w='0' x='1' y='2' z='3'/></r>", limits=limits)
+
+
+def test_children_limit_counts_every_child_node_when_every_document_is_checked() -> None:
+    limits = XmlLimits(max_children_per_element=4, per_element_checks_from_bytes=0)
+    parse_untrusted(b"<r><a/>text<!--c--><?pi?></r>", limits=limits)
+    with pytest.raises(
+        UnsafeXmlError, match=r"^Content: b \(line 2\) has 5 child nodes \(elements, text, co"
+    ):
+        parse_untrusted(b"<r>\n<b><a/>text<!--c--><?pi?><a/></b></r>", limits=limits)
+
+
+def test_per_element_limits_apply_from_the_configured_size() -> None:
+    crowded = b"<r>" + b"<a/>" * 100 + b"</r>"
+    limits = XmlLimits(max_children_per_element=99, per_element_checks_from_bytes=len(crowded) + 1)
+    parse_untrusted(crowded, limits=limits)
+    with pytest.raises(UnsafeXmlError, match=r"r \(line 1\) has 100 child nodes"):
+        parse_untrusted(crowded, limits=replace(limits, per_element_checks_from_bytes=len(crowded)))
+
+
+def test_default_limits_refuse_a_wide_or_crowded_element_in_a_long_document() -> None:
+    wide = b"<r>" + b"<a/>" * 20_000 + b"</r>"  # 80 KB
+    with pytest.raises(UnsafeXmlError, match=r"20,000 child nodes .* more than the 2,048 allowed"):
+        parse_untrusted(wide)
+    crowded = b"<r" + b"".join(b" a%d=''" % i for i in range(10_000)) + b"/>"
+    with pytest.raises(UnsafeXmlError, match="10,000 attributes, more than the 64 allowed"):
+        parse_untrusted(crowded)
+
+
+def test_a_1000_line_trilingual_certificate_is_within_the_default_limits() -> None:
+    certificate = make_certificate(seed=1, n_lines=1_000, languages=("en", "es", "fr"))
+    compact = build_certificate_xml(certificate)
+    pretty = etree.tostring(etree.fromstring(compact), pretty_print=True)
+    for document in (compact, pretty):
+        assert len(document) > DEFAULT_LIMITS.per_element_checks_from_bytes  # so it is checked
+        root = parse_untrusted(document)
+        assert len(root.findall(".//{*}IncludedSPSTradeLineItem")) == 1_000
 
 
 def test_markup_limit_counts_tags_and_attributes() -> None:
@@ -487,6 +523,8 @@ def test_markup_is_not_counted_in_documents_too_short_to_exceed_it() -> None:
         {"max_bytes": 0},
         {"max_markup": -1},
         {"max_attributes_per_element": 0},
+        {"max_children_per_element": 0},
+        {"per_element_checks_from_bytes": -1},
     ],
 )
 def test_limits_refuse_values_that_cannot_hold(overrides: dict[str, int]) -> None:
@@ -494,9 +532,11 @@ def test_limits_refuse_values_that_cannot_hold(overrides: dict[str, int]) -> Non
         XmlLimits(**overrides)
 
 
-def test_default_limits_leave_the_extra_pass_off() -> None:
+def test_default_limits_leave_depth_to_libxml2_and_check_elements_in_long_documents() -> None:
     assert DEFAULT_LIMITS.max_depth == 256
-    assert DEFAULT_LIMITS.max_attributes_per_element is None
+    assert DEFAULT_LIMITS.max_attributes_per_element == 64
+    assert DEFAULT_LIMITS.max_children_per_element == 2_048
+    assert DEFAULT_LIMITS.per_element_checks_from_bytes == 64 * 1024
 
 
 # --- messages -------------------------------------------------------------------------------
