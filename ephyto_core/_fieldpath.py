@@ -8,6 +8,8 @@ repeated them. Paths are built only for findings, never on the hot path of a val
 """
 
 import re
+from collections.abc import Iterator
+from itertools import islice
 from typing import Final
 
 from lxml import etree
@@ -113,13 +115,27 @@ def resolve_libxml_path(root: etree._Element, path: str) -> etree._Element | Non
         if match is None:
             return None
         prefix, name, index = match.groups()
-        candidates = [root] if node is None else list(node.iterchildren(etree.Element))
+        candidates: Iterator[etree._Element]
+        if node is None:
+            candidates = iter([root])
+        elif name == "*":
+            candidates = node.iterchildren(etree.Element)
+        else:
+            # The local name is filtered in C, so only same-named siblings reach Python.
+            candidates = node.iterchildren(f"{{*}}{name}")
         if name != "*":
-            candidates = [c for c in candidates if _matches(c, prefix, name)]
-        position = int(index) if index else 1
-        if (not index and len(candidates) != 1) or position > len(candidates):
+            candidates = (c for c in candidates if _matches(c, prefix, name))
+        # Read no further than needed: the position's element, or a second match that makes a
+        # step without a position ambiguous. Findings come in document order, so among
+        # thousands of siblings the first findings' positions are small.
+        wanted = int(index) if index else 2
+        found = list(islice(candidates, wanted))
+        if index:
+            node = found[-1] if found and len(found) == wanted else None
+        else:
+            node = found[0] if len(found) == 1 else None
+        if node is None:
             return None
-        node = candidates[position - 1]
     return node
 
 

@@ -39,6 +39,7 @@ from ephyto_core._certificate_rules import (
     T_PACKAGE,
 )
 from ephyto_core._namespaces import RAM
+from ephyto_core._schema_findings import release_error_log
 from ephyto_core._screen_schema import compile_screen
 from ephyto_core._validation_tables import Codes, CodeTables, only_on
 from ephyto_core._values import is_boolean, is_iso_datetime, is_number, text_of
@@ -142,6 +143,8 @@ class Screen:
             return False
         schema, queries = self._compiled()
         if not schema.validate(root):
+            # The full path validates again and reports; this run's errors only hold memory.
+            release_error_log(schema)
             return False
         # The schema fixes the document's first children: [Name] ID TypeCode StatusCode
         # IssueDateTime, and of these only IssueDateTime has a child element.

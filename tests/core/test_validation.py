@@ -637,6 +637,51 @@ def test_a_flood_of_findings_is_capped_but_stays_severe(validator: Validator) ->
     assert "further findings are not listed" in results[-1].msg
 
 
+def test_a_1000_line_trilingual_certificate_is_clean_compact_or_pretty_printed(
+    validator: Validator,
+) -> None:
+    certificate = make_certificate(seed=1, n_lines=1_000, languages=("en", "es", "fr"))
+    compact = build_certificate_xml(certificate)
+    pretty = etree.tostring(etree.fromstring(compact), pretty_print=True)
+    assert validator.validate(compact) == []
+    assert validator.validate(pretty) == []
+
+
+def _with_invalid_notes(count: int) -> bytes:
+    """The example with ``count`` more document notes, each holding an element notes cannot."""
+    root = etree.fromstring(EXAMPLE.read_bytes())
+    first = _one(root, X_FIRST_NOTE)
+    for _ in range(count):
+        note = etree.Element(f"{{{RAM}}}IncludedSPSNote")
+        etree.SubElement(note, f"{{{RAM}}}Bogus")
+        first.addnext(note)
+    return etree.tostring(root)
+
+
+def test_a_parent_with_thousands_of_children_is_one_finding_naming_it(
+    validator: Validator,
+) -> None:
+    """16,000 invalid siblings would cost the schema pass O(n²) in node paths (seconds)."""
+    [result] = validator.validate(_with_invalid_notes(16_000))
+    assert (result.area, result.level, result.field) == (S, SEVERE, "ePhytoXML")
+    assert result.msg.startswith("rsm:SPSExchangedDocument (line 2) has 16,0")
+    assert "more than the 2,048 allowed under one element" in result.msg
+
+
+def test_findings_among_many_siblings_name_their_position(validator: Validator) -> None:
+    results = validator.validate(_with_invalid_notes(1_500))
+    schema = [r for r in results if r.area is S]
+    assert schema[0].field == f"{DOC}/ram:IncludedSPSNote[2]/ram:Bogus"
+    assert schema[1].field == f"{DOC}/ram:IncludedSPSNote[3]/ram:Bogus"
+    assert schema[-1].msg.startswith("1400 further schema errors are not listed")
+
+
+def test_schema_errors_are_not_kept_once_reported(validator: Validator) -> None:
+    """lxml keeps a schema's last error log (~740 bytes an error) until its next run."""
+    assert validator.validate(_with_invalid_notes(1_500))
+    assert not default_schema_set().certificate.error_log
+
+
 def test_validation_from_many_threads_gives_each_its_own_findings() -> None:
     validator = Validator(schemas=default_schema_set(), code_lists=default_code_lists())
     broken = etree.fromstring(EXAMPLE.read_bytes())
