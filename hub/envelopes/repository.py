@@ -3,12 +3,11 @@
 from collections.abc import Sequence
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from hub.database import Base
 from hub.envelopes.domain import TrackingState
 from hub.envelopes.models import EnvelopeContent, EnvelopeEvent, EnvelopeRecord
 
@@ -24,20 +23,37 @@ SUBMISSION_KEY: Final = (
 )
 
 
+# The two inserts of every submission are built once, per dialect, with their values passed as
+# parameters: building them per call (``.values(...)``) cost more CPU than executing them.
+_CONTENTS = EnvelopeContent.__table__
+_ENVELOPES = EnvelopeRecord.__table__
+_INSERTS: Final = {
+    name: (
+        dialect.insert(_CONTENTS)
+        .on_conflict_do_nothing(index_elements=[_CONTENTS.c.sha256])
+        .returning(_CONTENTS.c.id),
+        dialect.insert(_ENVELOPES)
+        .on_conflict_do_nothing(
+            index_elements=[_ENVELOPES.c[column.key] for column in SUBMISSION_KEY],
+            index_where=_ENVELOPES.c.original_id.is_(None),
+        )
+        .returning(*_ENVELOPES.c),
+    )
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_CONTENT_ID_BY_DIGEST: Final = select(_CONTENTS.c.id).where(
+    _CONTENTS.c.sha256 == bindparam("sha256")
+)
+
+
 async def store_content(session: AsyncSession, *, sha256: str, data: bytes) -> int:
     """The id of the content row for these bytes, inserted once even under concurrent
     submissions (PostgreSQL makes a concurrent insert of the same digest wait for the first)."""
-    inserted = await session.execute(
-        _insert(session, EnvelopeContent)
-        .values(sha256=sha256, size=len(data), data=data)
-        .on_conflict_do_nothing(index_elements=[EnvelopeContent.sha256])
-        .returning(EnvelopeContent.id)
-    )
-    content_id = inserted.scalar_one_or_none()
+    insert_content, _ = _INSERTS[session.get_bind().dialect.name]
+    values = {"sha256": sha256, "size": len(data), "data": data}
+    content_id: int | None = (await session.execute(insert_content, values)).scalar_one_or_none()
     if content_id is None:
-        existing = await session.execute(
-            select(EnvelopeContent.id).where(EnvelopeContent.sha256 == sha256)
-        )
+        existing = await session.execute(_CONTENT_ID_BY_DIGEST, {"sha256": sha256})
         content_id = existing.scalar_one()
     return content_id
 
@@ -49,36 +65,19 @@ async def insert_original(session: AsyncSession, record: EnvelopeRecord) -> bool
     One statement instead of look-up, savepoint, insert and release: the index decides, and on
     PostgreSQL a concurrent insert of the same submission waits for the first to commit.
     """
-    table = EnvelopeRecord.__table__
-    values = {
-        column.key: getattr(record, column.key)
-        for column in table.columns
-        if column.key != "id" and getattr(record, column.key) is not None
-    }
-    inserted = await session.execute(
-        _insert(session, EnvelopeRecord)
-        .values(values)
-        .on_conflict_do_nothing(
-            index_elements=list(SUBMISSION_KEY), index_where=EnvelopeRecord.original_id.is_(None)
-        )
-        .returning(*table.columns)
-    )
-    row = inserted.mappings().one_or_none()
+    _, insert_envelope = _INSERTS[session.get_bind().dialect.name]
+    # Every column but the id; those the record leaves unset are NULL, as their defaults are.
+    values = {c.key: getattr(record, c.key) for c in _ENVELOPES.columns if c.key != "id"}
+    row = (await session.execute(insert_envelope, values)).one_or_none()
     if row is None:
         return False
-    for column in table.columns:  # every column as stored, so none is left to lazy-load
-        setattr(record, column.key, row[column])
+    for column, value in zip(_ENVELOPES.columns, row, strict=True):
+        setattr(record, column.key, value)  # every column as stored: none left to lazy-load
     make_transient_to_detached(record)
     # Persistent, as if loaded: later changes become UPDATEs. Flush hooks never see this insert;
     # the metrics count it when it joins the session (detached_to_persistent).
     session.add(record)
     return True
-
-
-def _insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
 
 
 async def content_bytes(session: AsyncSession, content_id: int) -> bytes:

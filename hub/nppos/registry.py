@@ -48,6 +48,8 @@ registry_version: Final = Table(
     Column("token", String(64), nullable=False),
 )
 
+_READ_TOKEN: Final = select(registry_version.c.token).where(registry_version.c.id == 1)
+
 #: The tables whose changes the triggers report (migration 0401_registry_version).
 REGISTRY_TABLES: Final = (
     "nppos",
@@ -201,8 +203,7 @@ class RegistryCache:
         checked: Registry | None = session.info.get(_SESSION_KEY)
         if checked is not None:
             return checked
-        read_token = select(registry_version.c.token).where(registry_version.c.id == 1)
-        token = (await session.execute(read_token)).scalar_one_or_none()
+        token = (await session.execute(_READ_TOKEN)).scalar_one_or_none()
         registry = self._registry
         if registry is None or token is None or token != self._token:
             registry = await load_registry(session)
