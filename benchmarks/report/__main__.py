@@ -28,7 +28,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="small sizes: proves the command (~1 min)"
     )
-    parser.add_argument("--out", type=Path, default=environment.ROOT / "docs" / "benchmarks")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=environment.ROOT / "docs" / "benchmarks",
+        help="where REPORT.md, report.svg and report.json go (default docs/benchmarks)",
+    )
     parser.add_argument("--only", help=f"comma-separated subset, in this order: {', '.join(names)}")
     parser.add_argument(
         "--args",
