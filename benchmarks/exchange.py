@@ -7,9 +7,9 @@ random ports with mutual TLS, `ephyto hub worker` x --workers) and ~40 KB certif
 1. reference — the raw broker round trip: the same 41 KB bytes published with confirms to a
    quorum queue and consumed with ack, pipelined (256 confirms / 256 prefetch in flight);
 2. throughput — closed loop: --concurrency national-system tasks submit over HTTPS (REST face,
-   validate_first=true), the importer pulls its box and acknowledges each envelope; the clock
-   stops when every envelope is acknowledged *and* recorded in its box by the routing workers
-   (submit, validate, persist, route, pull, acknowledge);
+   validate_first=true), the importer pulls its box and acknowledges each envelope (16 at a
+   time); the clock stops when every envelope is acknowledged *and* recorded in its box by the
+   routing workers (submit, validate, persist, route, pull, acknowledge);
 3. latency — open loop at a fixed offered load (--rate envelopes/s for --rate-seconds), to
    another destination, with its importer pulling: submit latency measured from each request's
    scheduled time (so a stalled hub cannot hide its queue), p50 / p99;
@@ -76,7 +76,6 @@ POSTGRES_ADMIN = os.environ.get(
 )
 RABBITMQ = os.environ.get("EPHYTO_BENCH_RABBITMQ", "127.0.0.1:5672")
 TEMPLATE_NUMBER = b"PE-2025-0000000"
-PULLERS = 4
 
 
 def typical_certificate() -> bytes:
@@ -240,8 +239,20 @@ async def broker_reference(url: str, body: bytes, messages: int) -> float:
         await connection.close()
 
 
+ACKS_IN_FLIGHT = 16
+
+
 async def puller(client: NppoClient, stop: asyncio.Event, acked: list[str]) -> None:
-    """A national system's receiving loop: pull what waits (up to 100 at a time), ack each."""
+    """A national system's receiving loop: pull what waits (up to 100 at a time), then
+    acknowledge them, ACKS_IN_FLIGHT at a time (one by one, the importer's round trips and not
+    the hub would set the pace), and pull again."""
+    window = asyncio.Semaphore(ACKS_IN_FLIGHT)
+
+    async def acknowledge(number: str) -> None:
+        async with window:
+            await client.acknowledge(number)
+        acked.append(number)
+
     while True:
         pulled = await client.pull_all()
         if not pulled:
@@ -249,10 +260,9 @@ async def puller(client: NppoClient, stop: asyncio.Event, acked: list[str]) -> N
                 return
             await asyncio.sleep(0.05)
             continue
-        for envelope in pulled:
-            number = envelope["header"]["hub_delivery_number"]
-            await client.acknowledge(number)
-            acked.append(number)
+        await asyncio.gather(
+            *(acknowledge(envelope["header"]["hub_delivery_number"]) for envelope in pulled)
+        )
 
 
 async def routed_count(runtime: HubRuntime, box: str, prefix: str) -> int:
