@@ -17,9 +17,9 @@ Everything that arrives from outside (SOAP bodies, envelope ``Content``, uploads
    characters); XInclude is never processed and ``xsi:schemaLocation`` is just an attribute;
 6. one compiled XPath pass after parsing checks what libxml2 does not: child nodes and
    attributes per element (in documents of 64 KiB and more only; see :class:`XmlLimits` for why
-   that is enough), and a depth below libxml2's 256 if the limits ask for one. On a 40 KB
-   certificate the pass costs +9 to +15% of the parse (see benchmarks/), so it is spent only
-   where the document is long enough to need it.
+   that is enough), and a depth below libxml2's 256 if the limits ask for one. The pass costs
+   ~40 µs on a certificate's ~700 elements, +22% of the parse of a 40 KB one (see benchmarks/),
+   so it is spent only where the document is long enough to need it.
 
 Every refusal is an :class:`~ephyto_core._errors.EphytoError` with the field and, where the parser
 or the scan knows it, the line and column. Line numbers count from the first non-blank character:
@@ -75,16 +75,17 @@ class XmlLimits:
     #: ancestors, so errors among N siblings cost O(N²) (16,000 invalid notes in one parent,
     #: 0.9 MB: ~8 s of CPU; 60,000: 99 s). The widest element of a certificate is the consignment
     #: item holding its trade lines: 2,001 child nodes for 1,000 lines pretty-printed, 1,000
-    #: compact. Every node allowed here can be walked for every error below it, so this is a
-    #: trade: at 2,048 the costliest documents found (2.7-3 MB, 120,000 errors under 60 parents
-    #: of 2,000 siblings, or under three levels padded with 2,000 comments each) took 1.7-4.3 s
-    #: of CPU and ~130 MB through the validator; at 4,096 they took 2.7-7.8 s.
+    #: compact. This bounds the walk per parent, not its sum over nested wide parents, and every
+    #: node allowed here is walked again for each error below it; so it is a trade. At 2,048 the
+    #: costliest documents found (2.7-3 MB, ~120,000 errors under 60 parents of 2,000 siblings, or
+    #: under four nested levels each padded with 1,990 comments) took 1.7 s and 4.7-5.2 s of CPU
+    #: and 130-140 MB through the validator; at 4,096, 2.7 s and 7.8 s.
     max_children_per_element: int | None = 2_048
-    #: The two limits above are checked (one XPath pass, +15% of the parse of a 40 KB certificate)
-    #: only in documents at least this long, because a shorter one cannot be shaped into a costly
-    #: validation: 64 KiB hold ~13,000 attributes or ~2,800 invalid siblings at most, and the
-    #: worst such certificates measured 20-45 ms and 1-7 MB through the validator. 0 checks every
-    #: document (the two limits are then exact).
+    #: The two limits above are checked (one XPath pass, ~40 µs on a certificate's ~700 elements:
+    #: +22% of the parse of a 40 KB one) only in documents at least this long, because a shorter
+    #: one cannot be shaped into a costly validation: 64 KiB hold ~13,000 attributes or ~2,800
+    #: invalid siblings at most, and the worst such certificates measured 20-45 ms and 1-7 MB
+    #: through the validator. 0 checks every document (the two limits are then exact).
     per_element_checks_from_bytes: int = 64 * 1024
     #: Upper bound on tags and attributes (comments, PIs and namespace declarations included).
     #: A tag takes 3.5 bytes at the least on average ('<a>' and '</a>'), an attribute 5 (' a=""'),
@@ -210,6 +211,8 @@ def parse_untrusted(
     # A second lock on the same door: the scan above is the policy, this proves it held.
     if root.getroottree().docinfo.internalDTD is not None:
         raise UnsafeXmlError("DOCTYPE declarations are not allowed", field=field)
+    if len(data) < limits.per_element_checks_from_bytes and limits.max_depth >= LIBXML2_MAX_DEPTH:
+        return root  # the usual case: nothing to check, and no object built to say so
     checks = _Checks.of(limits, size=len(data))
     if checks and tools.structure_check(checks)(root):
         _raise_structure_error(root, checks=checks, field=field)
