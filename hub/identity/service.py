@@ -26,15 +26,17 @@ async def authenticate(
             "certificate",
             field="client_certificate",
         )
-    try:
-        certificate = x509.load_der_x509_certificate(certificate_der)
-    except ValueError as exc:
-        raise NotAuthenticated(
-            "the client certificate could not be read", field="client_certificate"
-        ) from exc
-    fingerprint = fingerprint_sha256(certificate)
+    # The fingerprint is the digest of the DER bytes: no need to parse a certificate on every
+    # request when its digest is registered (it was parsed when it was registered).
+    fingerprint = fingerprint_sha256(certificate_der)
     record = (await registry.current(session)).client_certificate(fingerprint)
     if record is None:
+        try:
+            x509.load_der_x509_certificate(certificate_der)
+        except ValueError as exc:
+            raise NotAuthenticated(
+                "the client certificate could not be read", field="client_certificate"
+            ) from exc
         raise NotAuthenticated(
             f"client certificate {fingerprint[:16]}... is not registered to any NPPO",
             field="client_certificate",
