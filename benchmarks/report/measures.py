@@ -315,7 +315,10 @@ def exchange(data: dict[str, Any]) -> Section:
     read = Reader(data)
     broker = float(read("broker_reference_per_s"))
     broker_text = f"{number(broker)} msg/s raw broker round trip"
-    measures = [_exchange_throughput(read, broker, broker_text), _exchange_latency(read)]
+    measures = [_exchange_throughput(read, broker, broker_text)]
+    if read.has("throughput", "cpu_ms_per_envelope"):
+        measures.append(_exchange_cpu(read))
+    measures.append(_exchange_latency(read))
     if read.has("backlog"):
         measures += [
             _exchange_memory(read),
@@ -356,6 +359,26 @@ def _exchange_throughput(read: Reader, broker: float, broker_text: str) -> Measu
         goal=f"≥ {EXCHANGE_RATE_GOAL:.0f} /s and ≥ {EXCHANGE_BROKER_SHARE_GOAL}× broker",
         verdict=_verdict(rate >= EXCHANGE_RATE_GOAL and share >= EXCHANGE_BROKER_SHARE_GOAL),
         goal_ratio=max(EXCHANGE_BROKER_SHARE_GOAL, EXCHANGE_RATE_GOAL / broker),
+    )
+
+
+def _exchange_cpu(read: Reader) -> Measure:
+    """Where the throughput goes: CPU per envelope of every server process, and the rate the
+    machine's cores would allow if nothing else (not even the load generator) ran on them."""
+    cpu: dict[str, float] = read("throughput", "cpu_ms_per_envelope")
+    cores = int(read("machine", "cores"))
+    server = {name: ms for name, ms in cpu.items() if name != "load-generator"}
+    total = sum(server.values())
+    budget = cores * 1000 / EXCHANGE_RATE_GOAL
+    return Measure(
+        name="server CPU per envelope (throughput phase)",
+        ours=f"{number(total)} ms: "
+        + ", ".join(f"{name} {number(ms)}" for name, ms in sorted(server.items())),
+        reference=f"{cores} cores ÷ {number(total)} ms = {number(cores * 1000 / total)} /s "
+        f"ceiling; the load generator took {number(cpu.get('load-generator', 0.0))} ms more",
+        goal=f"≤ {number(budget)} ms (what {EXCHANGE_RATE_GOAL:.0f} /s allows on {cores} cores)",
+        verdict=_verdict(total <= budget),
+        chart=False,
     )
 
 

@@ -97,3 +97,21 @@ def test_quick_report_runs_every_benchmark_and_writes_tables_and_a_chart(
 
     record = json.loads((tmp_path / "report.json").read_text())
     assert [b["returncode"] for b in record["benchmarks"]] == [0] * len(SECTIONS)
+
+    # The exchange's CPU figures get their own row: where the throughput went.
+    cpu_rows = [r for r in table_rows(found["Exchange"]) if r[0].startswith("server CPU")]
+    assert len(cpu_rows) == 1 and re.search(r"\d+ /s ceiling", cpu_rows[0][2]), cpu_rows
+
+    # Written again from its JSON, without running anything, the report is the same.
+    again = tmp_path / "again"
+    source = str(tmp_path / "report.json")
+    rerun = subprocess.run(
+        [sys.executable, "-m", "benchmarks.report", "--from-json", source, "--out", str(again)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert rerun.returncode == 0, rerun.stdout[-4000:] + rerun.stderr[-4000:]
+    assert (again / "REPORT.md").read_text() == report
+    assert not (again / "report.json").exists()
