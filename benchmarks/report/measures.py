@@ -316,7 +316,7 @@ def exchange(data: dict[str, Any]) -> Section:
     broker = float(read("broker_reference_per_s"))
     broker_text = f"{number(broker)} msg/s raw broker round trip"
     measures = [_exchange_throughput(read, broker, broker_text)]
-    if read.has("throughput", "cpu_ms_per_envelope"):
+    if read.has("throughput", "cpu_ms_per_envelope") and read.has("machine", "cores"):
         measures.append(_exchange_cpu(read))
     measures.append(_exchange_latency(read))
     if read.has("backlog"):

@@ -100,12 +100,32 @@ def test_saturated_latency_is_not_judged_as_a_ratio() -> None:
 
 def test_exchange_figures_the_report_does_not_know_are_listed_not_dropped() -> None:
     result = exchange_result()
-    result["throughput"]["cpu_ms_per_envelope"] = {"hub-0": 12.5, "postgresql": 7.0}
+    result["throughput"]["gc_pause_ms"] = {"hub-0": 12.5, "worker-0": 7.0}
     notes = measures.exchange(result).notes
-    assert "throughput › cpu_ms_per_envelope › hub-0: 12.5" in notes
-    assert "throughput › cpu_ms_per_envelope › postgresql: 7" in notes
+    assert "throughput › gc_pause_ms › hub-0: 12.5" in notes
+    assert "throughput › gc_pause_ms › worker-0: 7" in notes
     assert not any(note.startswith("machine") for note in notes)
     assert not any("envelopes_per_s" in note for note in notes)  # already in a row
+
+
+def test_server_cpu_per_envelope_is_judged_against_what_the_rate_goal_allows() -> None:
+    result = exchange_result()
+    result["machine"]["cores"] = 2
+    result["throughput"]["cpu_ms_per_envelope"] = {
+        "hub-0": 2.0,
+        "worker-0": 1.0,
+        "postgresql": 0.5,
+        "load-generator": 9.0,
+    }
+    section = measures.exchange(result)
+    [cpu] = [m for m in section.measures if m.name.startswith("server CPU")]
+    assert cpu.ours.startswith("3.50 ms")  # the load generator is not the server
+    assert "571 /s ceiling" in cpu.reference and "9" in cpu.reference
+    assert cpu.verdict == measures.MET  # 2 cores / 500 per s = 4 ms
+    result["throughput"]["cpu_ms_per_envelope"]["postgresql"] = 1.5
+    [cpu] = [m for m in measures.exchange(result).measures if m.name.startswith("server CPU")]
+    assert cpu.verdict == measures.MISSED
+    assert not any("cpu_ms_per_envelope" in note for note in section.notes)
 
 
 def validation_result(typical_ratio: float) -> dict[str, Any]:
