@@ -100,7 +100,7 @@ def wait_for_db(timeout: float, broker: bool) -> None:
     help="Serve this worker's own counters (push attempts, ...) for Prometheus on this port.",
 )
 def worker(metrics_port: int | None) -> None:
-    """Run the routing workers: outbox relay, box consumers, push delivery.
+    """Run the routing workers: outbox relay, box consumers, push delivery, evidence chainer.
 
     Needs EPHYTO_BROKER_URL (RabbitMQ). Run as many as you like, on any machine that reaches the
     database and the broker; they share the work. Stops cleanly on SIGTERM or Ctrl+C.
@@ -133,7 +133,13 @@ def worker(metrics_port: int | None) -> None:
         finally:
             await runtime.close()
 
-    asyncio.run(main())
+    # uvloop, as uvicorn picks it for `hub serve` (a dependency everywhere but Windows).
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
 
 
 @click.group()
