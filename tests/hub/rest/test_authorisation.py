@@ -1,6 +1,8 @@
 """Who may do what: every REST call is made as the NPPO its client certificate belongs to."""
 
+import base64
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 
@@ -52,6 +54,20 @@ async def test_an_unregistered_certificate_is_refused(
     response = await client_as(certificate=stranger).get("/boxes/mine/envelopes")
     problem = assert_problem(response, 401, "not_authenticated")
     assert "not registered" in str(problem["detail"])
+
+
+async def test_a_header_that_is_not_a_certificate_is_refused_as_unreadable(
+    client_as: ClientFactory,
+) -> None:
+    """Registered certificates are recognised by the digest of their DER bytes alone; bytes
+    that match none are read as a certificate only to say why they are refused."""
+    not_der = base64.b64encode(b"not a certificate at all").decode()
+    pem = f"-----BEGIN CERTIFICATE-----\n{not_der}\n-----END CERTIFICATE-----\n"
+    response = await client_as(None).get(
+        "/boxes/mine/envelopes", headers={"X-Client-Cert": quote(pem)}
+    )
+    problem = assert_problem(response, 401, "not_authenticated", field="client_certificate")
+    assert "could not be read" in str(problem["detail"])
 
 
 async def test_an_expired_certificate_is_refused(
