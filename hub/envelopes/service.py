@@ -167,7 +167,10 @@ class EnvelopeService:
                 content_sha256=sha,
             )
             if duplicate is None:  # the index refused it, so it exists: only a bug gets here
-                raise Conflict("the same submission is being stored; send it again", field="")
+                raise Conflict(
+                    "the same submission is being stored; send it again",
+                    field="NPPOCertificateNumber",
+                )
             return Submission(
                 header=await self._header_with_copies(session, duplicate), created=False
             )
