@@ -50,14 +50,16 @@ registry_version: Final = Table(
 
 _READ_TOKEN: Final = select(registry_version.c.token).where(registry_version.c.id == 1)
 
-#: The tables whose changes the triggers report (migration 0401_registry_version).
-REGISTRY_TABLES: Final = (
-    "nppos",
-    "allowed_documents",
-    "channel_rules",
-    "client_certificates",
-    "signing_certificates",
+#: The registry's models: the tables whose changes the triggers report (migration
+#: 0401_registry_version, which keeps its own frozen copy of the names, as migrations must).
+_REGISTRY_MODELS: Final = (
+    Nppo,
+    AllowedDocument,
+    ChannelRule,
+    ClientCertificate,
+    SigningCertificate,
 )
+REGISTRY_TABLES: Final = tuple(model.__tablename__ for model in _REGISTRY_MODELS)
 
 _SESSION_KEY: Final = "ephyto.registry"
 
@@ -216,13 +218,6 @@ class RegistryCache:
 
 # A session's checked snapshot lasts one transaction, and not past a flush that changed the
 # registry in it (a test or tool that registers an NPPO and then submits in one transaction).
-_REGISTRY_MODELS: Final = (
-    Nppo,
-    AllowedDocument,
-    ChannelRule,
-    ClientCertificate,
-    SigningCertificate,
-)
 
 
 @event.listens_for(Session, "after_flush")

@@ -69,12 +69,9 @@ async def submit_envelope(
         validate_first=submission.validate_first,
     )
     _created_or_original(request, response, accepted)
-    number = accepted.header.hub_delivery_number or ""
-    seal = accepted.seals.get(number)
-    if seal is None:  # a duplicate: the original's seal
-        seals = await signing.seals(session, [number] if number else [])
-        seal = seals[0] if seals else None
-    return schemas.SubmittedEnvelopeHeader.sealed(accepted.header, seal)
+    number = accepted.header.hub_delivery_number
+    seals = await signing.seals(session, [number] if number else [], known=accepted.seals)
+    return schemas.SubmittedEnvelopeHeader.sealed(accepted.header, seals[0] if seals else None)
 
 
 @router.post(

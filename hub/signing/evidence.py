@@ -136,8 +136,9 @@ def append_pending(
     ).all()
     if not rows:
         return 0
+    every = checkpointer.every if checkpointer is not None else 0
     links: list[dict[str, object]] = []
-    heads: list[tuple[int, str]] = []
+    checkpoints: list[tuple[int, str]] = []  # one at each multiple of `every` in the batch
     seq, prev = head_seq, head_hash
     for row in rows:
         seq += 1
@@ -146,17 +147,17 @@ def append_pending(
         links.append(
             {"seq": seq, "event_id": row[0], "prev_hash": prev, "hash": digest, "payload": payload}
         )
-        heads.append((seq, digest))
+        if every and seq % every == 0:
+            checkpoints.append((seq, digest))
         prev = digest
     session.execute(insert(EvidenceEntry), links)
     session.execute(
         update(EnvelopeEvent),
         [{"id": link["event_id"], "chain_seq": link["seq"]} for link in links],
     )
-    if checkpointer is not None and checkpointer.every > 0:
-        for at, digest in heads:  # one at each multiple of `every`, however large the batch
-            if at % checkpointer.every == 0:
-                _write_checkpoint(session, seq=at, head_hash=digest, signer=checkpointer.signer)
+    if checkpointer is not None:
+        for at, digest in checkpoints:
+            _write_checkpoint(session, seq=at, head_hash=digest, signer=checkpointer.signer)
     return len(links)
 
 

@@ -10,7 +10,7 @@ committed with the envelope it seals, or not at all.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from cryptography import x509
@@ -104,9 +104,18 @@ class SigningService:
         repository.add_receipt(session, envelope_id=record.id, document=document)
         await session.flush()
 
-    async def seals(self, session: AsyncSession, numbers: Sequence[str]) -> list[bytes]:
-        """The seals of these envelopes, in the order given; numbers without one are skipped."""
-        found = await self.seals_by_number(session, numbers)
+    async def seals(
+        self,
+        session: AsyncSession,
+        numbers: Sequence[str],
+        *,
+        known: Mapping[str, bytes] | None = None,
+    ) -> list[bytes]:
+        """The seals of these envelopes, in the order given; numbers without one are skipped.
+        ``known`` seals (those a submission just made) are not read again."""
+        known = known or {}
+        missing = [n for n in numbers if n not in known]
+        found = {**known, **(await self.seals_by_number(session, missing) if missing else {})}
         return [found[n] for n in dict.fromkeys(numbers) if n in found]
 
     async def seals_by_number(

@@ -121,11 +121,7 @@ async def _attach_seals(
     """The seals of these envelopes in a SOAP header block; ``known`` ones are not read again."""
     if ctx.signing is None:
         return
-    wanted = [n for n in numbers if n]
-    if known is not None and all(n in known for n in wanted):
-        seals = [known[n] for n in dict.fromkeys(wanted)]
-    else:
-        seals = await ctx.signing.seals(ctx.session, wanted)
+    seals = await ctx.signing.seals(ctx.session, [n for n in numbers if n], known=known)
     block = seals_header(seals)
     if block is not None:
         ctx.soap_headers.append(block)
