@@ -44,13 +44,13 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import contextlib
 
+from benchmarks.support import cpu_model, postgres_admin, postgres_url
 from ephyto_core._pki import create_ca, issue_client_certificate, issue_server_certificate
 from ephyto_core.certificate import build_certificate_xml
 from hub.database import unit_of_work, utcnow
@@ -71,9 +71,6 @@ from tests.hub.routing.cluster import (
 )
 from tests.hub.routing.receiver import FakeReceiver, start_receiver
 
-POSTGRES_ADMIN = os.environ.get(
-    "EPHYTO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 RABBITMQ = os.environ.get("EPHYTO_BENCH_RABBITMQ", "127.0.0.1:5672")
 TEMPLATE_NUMBER = b"PE-2025-0000000"
 
@@ -456,15 +453,6 @@ async def count_where(runtime: HubRuntime, *conditions: Any) -> int:
 # ------------------------------------------------------------------------------ the run
 
 
-async def admin(statement: str) -> None:
-    engine = create_async_engine(async_database_url(POSTGRES_ADMIN), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
@@ -473,10 +461,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="ephyto-bench-"))
     name = f"ephyto_bench_{uuid.uuid4().hex[:8]}"
     vhost = name
-    await admin(f'CREATE DATABASE "{name}"')
+    await postgres_admin(f'CREATE DATABASE "{name}"')
     rabbitmqctl("add_vhost", vhost)
     rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    database_url = f"{POSTGRES_ADMIN.rpartition('/')[0]}/{name}"
+    database_url = postgres_url(name)
     broker_url = f"amqp://guest:guest@{RABBITMQ}/{vhost}"
     processes: list[Any] = []
     clients: list[NppoClient] = []
@@ -601,7 +589,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await runtime.close()
         except NameError:
             pass
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         rabbitmqctl("delete_vhost", vhost)
     return results
 
@@ -665,13 +653,8 @@ async def backlog_phase(
 
 
 def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
     return {
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "load_average_at_start": os.getloadavg(),

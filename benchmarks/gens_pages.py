@@ -51,8 +51,6 @@ from typing import Any
 from unittest import mock
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -60,6 +58,7 @@ from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.support import postgres_admin, postgres_url
 from ephyto_core._pki import create_ca, issue_client_certificate
 from generic_national_system.accounts import service as accounts
 from generic_national_system.accounts.models import User
@@ -90,9 +89,6 @@ from tests.gens.forms import (
 
 register_models()
 
-POSTGRES_ADMIN = os.environ.get(
-    "EPHYTO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 #: The page budget tests/gens/test_pages.py holds every main page to.
 PAGE_BUDGET_BYTES = 50 * 1024
 VARIANTS = ("app", "template", "bare route")
@@ -116,15 +112,6 @@ class Timings:
 # ------------------------------------------------------------------------------ the setup
 
 
-async def _admin(statement: str) -> None:
-    engine = create_async_engine(async_database_url(POSTGRES_ADMIN), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @contextmanager
 def gens_database(kind: str, work: Path) -> Iterator[str]:
     """A fresh GeNS database at the newest migration (PostgreSQL: dropped afterwards)."""
@@ -134,13 +121,13 @@ def gens_database(kind: str, work: Path) -> Iterator[str]:
         yield url
         return
     name = f"gens_bench_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
     try:
-        url = async_database_url(f"{POSTGRES_ADMIN.rpartition('/')[0]}/{name}")
+        url = async_database_url(postgres_url(name))
         gens_upgrade(url)
         yield url
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def add_tenants(runtime: GensRuntime, pki: dict[str, Any]) -> None:

@@ -40,6 +40,7 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.support import cpu_model
 from ephyto_core._pki import (
     IssuedCertificate,
     KeyAlgorithm,
@@ -171,16 +172,6 @@ def measure(pairs: dict[str, Pair], rounds: int, seconds: float) -> dict[str, Re
             ratio_iqr=(low, high),
         )
     return results
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.support import cpu_model
 from ephyto_core._codelists import default_code_lists
 from ephyto_core._safexml import _new_parser
 from ephyto_core._schemas import default_schema_set
@@ -144,16 +145,8 @@ def measure(
 
 
 def machine() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": str(os.cpu_count()),
         "python": platform.python_version(),
         "lxml": ".".join(map(str, etree.LXML_VERSION)),
