@@ -7,7 +7,13 @@ from sqlalchemy import text
 from hub.database import unit_of_work
 from hub.identity.domain import AuthenticatedNppo
 from hub.nppos.domain import Direction, RuleType
-from hub.nppos.registry import REGISTRY_TABLES, Registry, RegistryCache, registry_version
+from hub.nppos.registry import (
+    REGISTRY_TABLES,
+    NppoEntry,
+    Registry,
+    RegistryCache,
+    registry_version,
+)
 from hub.runtime import HubRuntime
 from tests.hub.conftest import TestPki
 
@@ -98,18 +104,22 @@ async def test_a_change_by_hand_is_seen_too(
     assert not (await snapshot(runtime, cache)).by_code["BB"].active
 
 
+def forwarders_of_aa(registry: Registry) -> tuple[NppoEntry, ...]:
+    return registry.channels_with_rule(
+        rule_type="FORWARD",
+        country_code="AA",
+        direction="OUT",
+        certificate_type=851,
+        certificate_status=70,
+    )
+
+
 async def test_a_unit_of_work_sees_the_registry_changes_it_made_itself(
     runtime: HubRuntime, nppos: dict[str, AuthenticatedNppo]
 ) -> None:
     cache = RegistryCache()
     async with unit_of_work(runtime.sessionmaker) as session:
-        assert not (await cache.current(session)).channels_with_rule(
-            rule_type="FORWARD",
-            country_code="AA",
-            direction="OUT",
-            certificate_type=851,
-            certificate_status=70,
-        )
+        assert not forwarders_of_aa(await cache.current(session))
         await runtime.nppos.add_channel_rule(
             session,
             channel_code="XCH",
@@ -119,13 +129,7 @@ async def test_a_unit_of_work_sees_the_registry_changes_it_made_itself(
             certificate_type=851,
             certificate_status=70,
         )
-        channels = (await cache.current(session)).channels_with_rule(
-            rule_type="FORWARD",
-            country_code="AA",
-            direction="OUT",
-            certificate_type=851,
-            certificate_status=70,
-        )
+        channels = forwarders_of_aa(await cache.current(session))
     assert [channel.code for channel in channels] == ["XCH"]
 
 
