@@ -184,7 +184,7 @@ async def destination(request: Request, code: str) -> Response:
             if r.code == code
         ]
         if not rows:
-            raise NotFound(f"no destination {code}")
+            raise NotFound(f"no destination {code}", field="code")
         waiting = await repository.waiting_in_box(session, box_code=code)
         retrying = await repository.retrying_pushes(session, box_code=code, now=now)
         failures = await overview.failures(session, box_code=code)
@@ -290,7 +290,9 @@ def _moment(value: str | None, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError as exc:
-        raise InvalidRequest(f"{name}: {value!r} is not a date like 2026-11-25T10:00") from exc
+        raise InvalidRequest(
+            f"{name}: {value!r} is not a date like 2026-11-25T10:00", field=name
+        ) from exc
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
@@ -301,7 +303,7 @@ async def envelope(request: Request, number: str) -> Response:
         operator = await signed_in_operator(request, session)
         record = await repository.by_number(session, number)
         if record is None:
-            raise NotFound(f"no envelope {number}")
+            raise NotFound(f"no envelope {number}", field="number")
         events = await repository.history(session, record.id)
         sha, size = await repository.content_summary(session, record.content_id)
         push = await repository.push_status(session, record.hub_delivery_number, now=utcnow())
@@ -486,7 +488,7 @@ async def nppo_page(request: Request, code: str) -> Response:
         operator = await signed_in_operator(request, session)
         nppo = await nppo_repository.get_full(session, code.upper())
         if nppo is None:
-            raise NotFound(f"no NPPO {code}")
+            raise NotFound(f"no NPPO {code}", field="code")
         clients = await nppo_repository.list_client_certificates(session, nppo_code=nppo.code)
         log = await audit.entries(session, target=nppo.code, limit=50)
     return render(

@@ -51,9 +51,14 @@ class RoutingControl:
                 field="number",
             )
         if push.state != PushState.DUE:
-            raise Conflict(f"the push of {hub_delivery_number} is already {push.state}")
+            raise Conflict(
+                f"the push of {hub_delivery_number} is already {push.state}", field="number"
+            )
         if push.leased_until is not None and push.leased_until > now:
-            raise Conflict(f"a push of {hub_delivery_number} is under way right now; wait for it")
+            raise Conflict(
+                f"a push of {hub_delivery_number} is under way right now; wait for it",
+                field="number",
+            )
         push.due_at = now
         # An open circuit would hold the retry back; half-open lets the next step probe with it.
         await session.execute(
@@ -102,7 +107,7 @@ class RoutingControl:
     ) -> None:
         nppo = await _push_destination(session, destination)
         if await session.get(DeliveryPause, nppo.code) is not None:
-            raise Conflict(f"deliveries to {nppo.code} are already paused")
+            raise Conflict(f"deliveries to {nppo.code} are already paused", field="destination")
         session.add(
             DeliveryPause(box_code=nppo.code, paused_by=actor, paused_at=utcnow(), reason=reason)
         )
@@ -112,7 +117,7 @@ class RoutingControl:
         code = destination.strip().upper()
         pause = await session.get(DeliveryPause, code)
         if pause is None:
-            raise Conflict(f"deliveries to {code} are not paused")
+            raise Conflict(f"deliveries to {code} are not paused", field="destination")
         await session.delete(pause)
         await session.flush()
 
