@@ -84,7 +84,8 @@ class RoutingControl:
         if leased is not None:
             raise Conflict(
                 f"a push of {hub_delivery_number} to its old box is under way; confirm again "
-                "once it has ended"
+                "once it has ended",
+                field="number",
             )
         # The old box's schedule goes: its lane must not push the envelope to the old receiver.
         await session.execute(
