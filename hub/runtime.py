@@ -52,7 +52,7 @@ class HubRuntime:
 def build_runtime(settings: HubSettings) -> HubRuntime:
     """Compile schemas, load code lists, and create (not connect) the database engine."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.sqlalchemy_url)
+    engine = create_engine(settings.sqlalchemy_url, pool_size=settings.database_pool_size)
     # Compiled schemas and code lists are immutable: one copy per process serves every runtime.
     schemas = default_schema_set()
     code_lists = default_code_lists()

@@ -35,6 +35,10 @@ class HubSettings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     #: Empty means the embedded default: SQLite in `data_dir/hub.db`.
     database_url: str = ""
+    #: PostgreSQL connections each process keeps open; a unit of work that finds them all busy
+    #: waits for one (no overflow: opening and closing connections under load cost the hub and
+    #: PostgreSQL more than waiting). Several processes x this must stay under max_connections.
+    database_pool_size: int = Field(default=20, ge=1)
     #: Empty means the in-process broker; an `amqp://` URL means RabbitMQ.
     broker_url: str = ""
     #: Prefix of every exchange and queue name, so several hubs (or test runs) share a vhost.
