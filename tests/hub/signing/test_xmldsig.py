@@ -61,13 +61,18 @@ def test_a_hub_signature_verifies_with_signxml_and_xmlsec1(
     algorithm: str, signing_pki: SigningPki, tmp_path: Path
 ) -> None:
     seal = issue_seal_certificate(signing_pki.ca, key_algorithm=algorithm)  # type: ignore[arg-type]
+    # A comment (outside what exclusive C14N signs), a second namespace and an attribute.
     document = etree.fromstring(
-        b"<s:Statement xmlns:s='urn:test'><s:A>1 &amp; 2</s:A></s:Statement>"
+        b"<s:Statement xmlns:s='urn:test' xmlns:t='urn:other' Version='1'><!-- note -->"
+        b"<s:A>1 &amp; 2</s:A><t:B t:kind='x'>\xc3\xa9</t:B></s:Statement>"
     )
+    unchanged = etree.tostring(document)
 
     signed = sign_enveloped(document, seal)
 
+    assert etree.tostring(document) == unchanged
     assert verify(signed, seal).findtext("{urn:test}A") == "1 & 2"
+    assert verify(signed, seal).findtext("{urn:other}B") == "\u00e9"
     assert signing_pki.ca.cert_path is not None
     ok, output = xmlsec1_verify(signed, trusted_pem=signing_pki.ca.cert_path, directory=tmp_path)
     assert ok, output
