@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import contextlib
 
+from benchmarks import floor
 from benchmarks.support import cpu_model, postgres_admin, postgres_url
 from ephyto_core._pki import create_ca, issue_client_certificate, issue_server_certificate
 from ephyto_core.certificate import build_certificate_xml
@@ -68,6 +69,7 @@ from tests.hub.routing.cluster import (
     NppoClient,
     WorkerProcess,
     client_context,
+    free_port,
 )
 from tests.hub.routing.receiver import FakeReceiver, start_receiver
 
@@ -194,8 +196,10 @@ async def _none(runtime: HubRuntime, *conditions: Any) -> bool:
     return await count_where(runtime, *conditions) == 0
 
 
-async def broker_reference(url: str, body: bytes, messages: int) -> float:
-    """Messages/s for publish-with-confirms + consume-with-ack of `body` on a quorum queue."""
+async def broker_reference(url: str, body: bytes, messages: int) -> dict[str, float]:
+    """Messages/s for publish-with-confirms + consume-with-ack of `body` on a quorum queue, and
+    the CPU ms per message of this client and of RabbitMQ."""
+    rabbit = rabbit_pid()
     connection = await aio_pika.connect(url)
     try:
         publish = await connection.channel(publisher_confirms=True)
@@ -226,12 +230,23 @@ async def broker_reference(url: str, body: bytes, messages: int) -> float:
                 )
 
         started = time.perf_counter()
+        client_before = time.process_time()
+        rabbit_before = cpu_seconds(rabbit) if rabbit is not None else 0.0
         await asyncio.gather(*(send(i) for i in range(messages)))
         await done.wait()
         elapsed = time.perf_counter() - started
+        client_ms = (time.process_time() - client_before) * 1000 / messages
+        rabbit_ms = (
+            (cpu_seconds(rabbit) - rabbit_before) * 1000 / messages if rabbit is not None else 0.0
+        )
         await queue.cancel(tag)
         await queue.delete(if_unused=False, if_empty=False)
-        return messages / elapsed
+        return {
+            "per_s": messages / elapsed,
+            "client": client_ms,
+            "server": rabbit_ms,
+            "total": client_ms + rabbit_ms,
+        }
     finally:
         await connection.close()
 
@@ -544,11 +559,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await clients_by_code["AA"].submit(
                 to="DD", number=f"W-{i:07d}", content=numbered(template, f"W-{i:07d}")
             )
-        print("1/4 raw broker round trip", flush=True)
-        results["broker_reference_per_s"] = await broker_reference(
-            broker_url, template, args.reference_messages
-        )
+        print("1/4 raw broker round trip, and the floor of the other parts", flush=True)
+        reference = await broker_reference(broker_url, template, args.reference_messages)
+        results["broker_reference_per_s"] = reference["per_s"]
         print(f"    {results['broker_reference_per_s']:.0f} msg/s", flush=True)
+        results["floor"] = await floor_phase(
+            work, ca, certs["AA"], contexts["AA"], template, database_url, reference, args
+        )
+        print(f"    floor {results['floor']}", flush=True)
         print("2/4 end-to-end throughput", flush=True)
         results["throughput"] = await throughput(
             runtime,
@@ -579,6 +597,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         stop_sampling.set()
         await sampler
         results["peak_rss_mib"] = memory.peaks
+        server_cpu = results["throughput"]["cpu_ms_per_envelope"]
+        results["floor"]["server_measured_ms"] = sum(
+            ms for name, ms in server_cpu.items() if name != "load-generator"
+        )
+        results["floor"]["measured_with_client_ms"] = sum(server_cpu.values())
     finally:
         for client in clients:
             await client.aclose()
@@ -592,6 +615,52 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         rabbitmqctl("delete_vhost", vhost)
     return results
+
+
+async def floor_phase(
+    work: Path,
+    ca: Any,
+    client: Any,
+    client_ssl: Any,
+    template: bytes,
+    database_url: str,
+    reference: dict[str, float],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """The raw cost of an envelope's unavoidable parts on this machine (:mod:`benchmarks.floor`),
+    next to the CPU a goal of --goal-rate envelopes/s leaves per envelope on this machine."""
+    server = issue_server_certificate(ca, names=["127.0.0.1"]).save(work, "floor-server")
+    body = json.dumps(
+        {"from": "AA", "to": "BB", "content": numbered(template, "F-0000001")}
+    ).encode()
+    parts: dict[str, dict[str, float]] = {
+        "https_request": await floor.https_request(
+            body=body,
+            ca=ca.cert_path,
+            cert=server.cert_path,  # type: ignore[arg-type]
+            key=server.key_path,  # type: ignore[arg-type]
+            client_ssl=client_ssl,
+            port=free_port(),
+            count=args.floor_count,
+        ),
+        "validation": floor.validation(template, count=args.floor_count),
+        "broker_round_trip": {name: reference[name] for name in ("client", "server", "total")},
+        "postgres_commit": await floor.postgres_commit(
+            database_url,
+            data=template,
+            count=args.floor_count,
+            postgres_cpu=lambda: sum(cpu_seconds(pid) for pid in postgres_pids()),
+        ),
+    }
+    cores = os.cpu_count() or 1
+    return {
+        "parts_ms": parts,
+        "parts_per_envelope": floor.PARTS_PER_ENVELOPE,
+        "per_envelope_ms": floor.per_envelope(parts),
+        "goal_per_s": args.goal_rate,
+        "cores": cores,
+        "budget_ms_at_goal": cores * 1000 / args.goal_rate,
+    }
 
 
 async def backlog_phase(
@@ -676,6 +745,12 @@ def main() -> None:
     parser.add_argument("--hubs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--push-concurrency", type=int, default=16)
+    parser.add_argument(
+        "--floor-count", type=int, default=2000, help="requests / inserts per floor part"
+    )
+    parser.add_argument(
+        "--goal-rate", type=float, default=500, help="the throughput goal the floor is set against"
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     # The load generator runs on uvloop like the hub processes: it shares their two cores, and

@@ -318,6 +318,8 @@ def exchange(data: dict[str, Any]) -> Section:
     measures = [_exchange_throughput(read, broker, broker_text)]
     if read.has("throughput", "cpu_ms_per_envelope") and read.has("machine", "cores"):
         measures.append(_exchange_cpu(read))
+    if read.has("floor", "per_envelope_ms") and read.has("floor", "server_measured_ms"):
+        measures.append(_exchange_floor(read, broker))
     measures.append(_exchange_latency(read))
     if read.has("backlog"):
         measures += [
@@ -379,6 +381,41 @@ def _exchange_cpu(read: Reader) -> Measure:
         goal=f"≤ {number(budget)} ms (what {EXCHANGE_RATE_GOAL:.0f} /s allows on {cores} cores)",
         verdict=_verdict(total <= budget),
         chart=False,
+    )
+
+
+def _exchange_floor(read: Reader, broker: float) -> Measure:
+    """The raw cost of what one envelope needs at least (benchmarks/floor.py), against the CPU
+    the goals leave per envelope: where it is above, no hub built of these parts meets them here."""
+    floor = read("floor")
+    parts: dict[str, dict[str, float]] = floor["parts_ms"]
+    times: dict[str, int] = floor["parts_per_envelope"]
+    cores = int(floor["cores"])
+    total = float(floor["per_envelope_ms"])
+    measured = float(floor["measured_with_client_ms"])
+    rate_budget = cores * 1000 / EXCHANGE_RATE_GOAL
+    share_budget = cores * 1000 / (EXCHANGE_BROKER_SHARE_GOAL * broker)
+    described = ", ".join(
+        f"{times[name]} × {name.replace('_', ' ')} {number(parts[name]['total'])}" for name in times
+    )
+    # A floor is not a goal of its own: it says which goals any implementation could meet here.
+    if total > rate_budget:
+        verdict = (
+            f"not judged (a floor): {EXCHANGE_RATE_GOAL:.0f} /s needs less than it, "
+            f"{EXCHANGE_BROKER_SHARE_GOAL}× broker "
+            + ("too" if total > share_budget else "does not")
+        )
+    else:
+        verdict = "not judged (a floor): both goals leave room above it"
+    return Measure(
+        name="floor: raw CPU of one envelope's parts (same run)",
+        ours=f"{number(total)} ms ({described})",
+        reference=f"all processes measured: {number(measured)} ms per envelope "
+        "(hubs, worker, PostgreSQL, RabbitMQ, load generator)",
+        ratio=total / measured,
+        goal=f"budget {number(rate_budget)} ms at {EXCHANGE_RATE_GOAL:.0f} /s, "
+        f"{number(share_budget)} ms at {EXCHANGE_BROKER_SHARE_GOAL}× broker ({cores} cores)",
+        verdict=verdict,
     )
 
 

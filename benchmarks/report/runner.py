@@ -68,7 +68,7 @@ BENCHMARKS = (
         quick=(
             *("--envelopes", "40", "--concurrency", "8", "--rate", "4", "--rate-seconds", "3"),
             *("--backlog", "200", "--wait-seconds", "1", "--reference-messages", "300"),
-            *("--drain-timeout", "60"),
+            *("--drain-timeout", "60", "--floor-count", "200"),
         ),
     ),
 )
