@@ -3,9 +3,10 @@
 Uvicorn does not put the TLS client certificate into the ASGI scope (it implements no ASGI TLS
 extension). It does hand every request a shallow copy of a per-protocol ``app_state`` dict as
 ``scope["state"]`` (Starlette's ``request.state``), and it creates one protocol object per
-connection. So :class:`MtlsH11Protocol` replaces its ``app_state`` in ``connection_made`` — which
-asyncio calls only once the TLS handshake has finished — with a copy that also carries the peer
-certificate (DER) and the immediate peer address. Every request on that connection then sees them.
+connection. So :class:`MtlsHttpToolsProtocol` (and its h11 twin) replaces its ``app_state`` in
+``connection_made`` — which asyncio calls only once the TLS handshake has finished — with a copy
+that also carries the peer certificate (DER) and the immediate peer address. Every request on
+that connection then sees them.
 The lifespan state is complete by then (uvicorn starts listening after start-up), so the copy
 loses nothing.
 
@@ -48,11 +49,16 @@ import uvicorn
 from starlette.requests import HTTPConnection
 
 from hub.errors import NotAuthenticated
-from hub.identity.read_deadline import ReadDeadlineH11Protocol, ReadTimeouts
+from hub.identity.read_deadline import (
+    ReadDeadlineH11Protocol,
+    ReadDeadlineHttpToolsProtocol,
+    ReadTimeouts,
+)
 
 __all__ = [
     "DEFAULT_CLIENT_CERT_HEADER",
     "MtlsH11Protocol",
+    "MtlsHttpToolsProtocol",
     "client_certificate_der",
     "make_uvicorn_config",
 ]
@@ -72,17 +78,19 @@ _PEM_CERTIFICATE = re.compile(
 TrustedProxies = Sequence[IPv4Network | IPv6Network]
 
 
-class MtlsH11Protocol(ReadDeadlineH11Protocol):
-    """Uvicorn's h11 protocol, plus the TLS peer certificate and peer address in request state,
-    and a deadline on reading each request (:mod:`hub.identity.read_deadline`).
+class _PeerInState:
+    """Records the TLS peer certificate and the peer address in every request's state.
 
     Both are recorded on plain-HTTP connections too (certificate ``None``), so a hub behind a
     proxy still knows the *immediate* peer even when ``proxy_headers`` rewrites
     ``scope["client"]`` from ``X-Forwarded-For``.
     """
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    # Provided by uvicorn's protocol classes, which this is mixed into.
+    app_state: dict[str, Any]
+    client: tuple[str, int] | None
+
+    def _record_peer(self, transport: asyncio.Transport) -> None:
         ssl_object: ssl.SSLObject | None = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         self.app_state = {
@@ -90,6 +98,30 @@ class MtlsH11Protocol(ReadDeadlineH11Protocol):
             CLIENT_CERT_STATE_KEY: der,
             PEER_ADDRESS_STATE_KEY: self.client[0] if self.client else None,
         }
+
+
+class MtlsHttpToolsProtocol(_PeerInState, ReadDeadlineHttpToolsProtocol):
+    """Uvicorn's httptools protocol, plus the TLS peer certificate and peer address in request
+    state, and a deadline on reading each request (:mod:`hub.identity.read_deadline`)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._record_peer(transport)
+
+
+class MtlsH11Protocol(_PeerInState, ReadDeadlineH11Protocol):
+    """The same on uvicorn's pure-Python h11 protocol (``http="h11"``)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._record_peer(transport)
+
+
+#: The protocol each HTTP/1.1 implementation name selects.
+PROTOCOLS: dict[str, type[MtlsHttpToolsProtocol] | type[MtlsH11Protocol]] = {
+    "httptools": MtlsHttpToolsProtocol,
+    "h11": MtlsH11Protocol,
+}
 
 
 def make_uvicorn_config(
@@ -102,6 +134,7 @@ def make_uvicorn_config(
     ca_bundle: Path | None = None,
     require_client_cert: bool = False,
     read_timeouts: ReadTimeouts | None = None,
+    http: str = "httptools",
     **uvicorn_options: Any,
 ) -> uvicorn.Config:
     """A uvicorn config that serves ``app`` over TLS 1.2+ and asks for client certificates.
@@ -109,13 +142,15 @@ def make_uvicorn_config(
     ``cert``/``key``: the hub's TLS server certificate. ``ca_bundle``: the CAs whose client
     certificates are accepted; without it no client certificate is asked for. With no ``cert``
     the server speaks plain HTTP (the deployment behind a TLS-terminating proxy), still through
-    :class:`MtlsH11Protocol` so the immediate peer address is known. ``port=0`` picks a free port.
-    ``read_timeouts`` replaces the default deadlines on reading a request. Other keyword
+    our protocol so the immediate peer address is known. ``port=0`` picks a free port.
+    ``read_timeouts`` replaces the default deadlines on reading a request. ``http`` picks the
+    HTTP/1.1 parser: ``httptools`` (C, the default) or ``h11`` (pure Python). Other keyword
     arguments go to ``uvicorn.Config`` unchanged.
     """
-    protocol: type[MtlsH11Protocol] = MtlsH11Protocol
+    base = PROTOCOLS[http]
+    protocol: type[MtlsHttpToolsProtocol] | type[MtlsH11Protocol] = base
     if read_timeouts is not None:
-        protocol = type("MtlsH11Protocol", (MtlsH11Protocol,), {"read_timeouts": read_timeouts})
+        protocol = type(base.__name__, (base,), {"read_timeouts": read_timeouts})
     if cert is None:
         if key is not None or ca_bundle is not None or require_client_cert:
             raise ValueError("key, ca_bundle and require_client_cert need a server certificate")

@@ -17,7 +17,7 @@ import pytest
 from hub.database import unit_of_work
 from hub.identity.read_deadline import ReadTimeouts
 from hub.identity.server import run_in_thread
-from hub.identity.tls import MtlsH11Protocol
+from hub.identity.tls import MtlsH11Protocol, MtlsHttpToolsProtocol
 from hub.runtime import build_runtime
 from hub.server import hub_uvicorn_config
 from hub.settings import HubSettings
@@ -87,11 +87,15 @@ async def _register(settings: HubSettings, pki: hub_fixtures.TestPki) -> None:
         await runtime.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["httptools", "h11"])
 def server(
-    sqlite_url: str, tmp_path_factory: pytest.TempPathFactory, test_pki: hub_fixtures.TestPki
+    request: pytest.FixtureRequest,
+    sqlite_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    test_pki: hub_fixtures.TestPki,
 ) -> Iterator[tuple[str, int, str]]:
-    """(host, port, AA's certificate header value) of a hub behind a 'proxy' on loopback."""
+    """(host, port, AA's certificate header value) of a hub behind a 'proxy' on loopback, on
+    each of the HTTP/1.1 parsers the hub can serve with (each has its own deadline hooks)."""
     settings = HubSettings(
         database_url=sqlite_url,
         data_dir=tmp_path_factory.mktemp("slow-hub"),
@@ -99,7 +103,12 @@ def server(
     )
     asyncio.run(_register(settings, test_pki))
     config = hub_uvicorn_config(
-        settings, host="127.0.0.1", port=0, read_timeouts=TIMEOUTS, log_config=None
+        settings,
+        host="127.0.0.1",
+        port=0,
+        read_timeouts=TIMEOUTS,
+        log_config=None,
+        http=request.param,
     )
     with run_in_thread(config) as base_url:
         host, port = base_url.removeprefix("http://").rsplit(":", 1)
@@ -164,10 +173,9 @@ def _request(host: str, port: int, body: bytes, *, certificate: str = "") -> byt
     return head.encode() + body
 
 
-def test_the_default_deadlines_are_apaches() -> None:
-    assert MtlsH11Protocol.read_timeouts == ReadTimeouts(
-        headers=20.0, body=20.0, body_min_rate=500.0
-    )
+@pytest.mark.parametrize("protocol", [MtlsHttpToolsProtocol, MtlsH11Protocol])
+def test_the_default_deadlines_are_apaches(protocol: type[MtlsH11Protocol]) -> None:
+    assert protocol.read_timeouts == ReadTimeouts(headers=20.0, body=20.0, body_min_rate=500.0)
 
 
 def test_a_client_that_connects_and_says_nothing_is_cut_off(server: tuple[str, int, str]) -> None:
