@@ -7,8 +7,8 @@ random ports with mutual TLS, `ephyto hub worker` x --workers) and ~40 KB certif
 1. reference — the raw broker round trip: the same 41 KB bytes published with confirms to a
    quorum queue and consumed with ack, pipelined (256 confirms / 256 prefetch in flight);
 2. throughput — closed loop: --concurrency national-system tasks submit over HTTPS (REST face,
-   validate_first=true), the importer pulls its box and acknowledges each envelope (16 at a
-   time); the clock stops when every envelope is acknowledged *and* recorded in its box by the
+   validate_first=true), the importer pulls its box and acknowledges what each pull brought in
+   one request; the clock stops when every envelope is acknowledged *and* recorded in its box by the
    routing workers (submit, validate, persist, route, pull, acknowledge);
 3. latency — open loop at a fixed offered load (--rate envelopes/s for --rate-seconds), to
    another destination, with its importer pulling: submit latency measured from each request's
@@ -251,20 +251,9 @@ async def broker_reference(url: str, body: bytes, messages: int) -> dict[str, fl
         await connection.close()
 
 
-ACKS_IN_FLIGHT = 16
-
-
 async def puller(client: NppoClient, stop: asyncio.Event, acked: list[str]) -> None:
-    """A national system's receiving loop: pull what waits (up to 100 at a time), then
-    acknowledge them, ACKS_IN_FLIGHT at a time (one by one, the importer's round trips and not
-    the hub would set the pace), and pull again."""
-    window = asyncio.Semaphore(ACKS_IN_FLIGHT)
-
-    async def acknowledge(number: str) -> None:
-        async with window:
-            await client.acknowledge(number)
-        acked.append(number)
-
+    """A national system's receiving loop: pull what waits (up to 100 at a time), acknowledge
+    them in one request (`POST /boxes/mine/acknowledgements`), and pull again."""
     while True:
         pulled = await client.pull_all()
         if not pulled:
@@ -272,9 +261,11 @@ async def puller(client: NppoClient, stop: asyncio.Event, acked: list[str]) -> N
                 return
             await asyncio.sleep(0.05)
             continue
-        await asyncio.gather(
-            *(acknowledge(envelope["header"]["hub_delivery_number"]) for envelope in pulled)
-        )
+        numbers = [envelope["header"]["hub_delivery_number"] for envelope in pulled]
+        results = await client.acknowledge_all(numbers)
+        refused = [r for r in results if r["status"] != 200]
+        assert not refused, refused
+        acked.extend(numbers)
 
 
 async def routed_count(runtime: HubRuntime, box: str, prefix: str) -> int:

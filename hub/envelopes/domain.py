@@ -24,6 +24,15 @@ class TrackingState(StrEnum):
         return self is not TrackingState.PENDING_DELIVERY
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AcknowledgementRequest:
+    """One acknowledgement of a batch (``EnvelopeService.acknowledge_many``)."""
+
+    number: str
+    kind: "AcknowledgementKind"
+    message: str | None = None
+
+
 class EnvelopeKind(StrEnum):
     CERTIFICATE = "certificate"  # an SPSCertificate (DeliverEnvelope & co.)
     COUNTRY_RESPONSE = "country_response"  # an SPSAcknowledgement back to the exporter

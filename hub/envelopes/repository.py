@@ -165,6 +165,22 @@ async def by_number_for_update(
     return result.scalar_one_or_none()
 
 
+async def by_numbers_for_update(
+    session: AsyncSession, hub_delivery_numbers: Sequence[str]
+) -> dict[str, EnvelopeRecord]:
+    """The envelopes with these numbers, row-locked in id order on PostgreSQL (two batches
+    locking overlapping sets in one order cannot deadlock)."""
+    if not hub_delivery_numbers:
+        return {}
+    result = await session.execute(
+        select(EnvelopeRecord)
+        .where(EnvelopeRecord.hub_delivery_number.in_(hub_delivery_numbers))
+        .order_by(EnvelopeRecord.id)
+        .with_for_update()
+    )
+    return {record.hub_delivery_number: record for record in result.scalars()}
+
+
 async def sent_certificates(
     session: AsyncSession,
     *,

@@ -23,6 +23,7 @@ from hub.envelopes import repository
 from hub.envelopes.content import certificate_facts, is_acknowledgement, is_certificate
 from hub.envelopes.domain import (
     AcknowledgementKind,
+    AcknowledgementRequest,
     Envelope,
     EnvelopeHeader,
     EnvelopeKind,
@@ -31,7 +32,14 @@ from hub.envelopes.domain import (
     TrackingState,
 )
 from hub.envelopes.models import EnvelopeEvent, EnvelopeRecord
-from hub.errors import Conflict, DeliveryRefused, Forbidden, InvalidRequest, NotFound
+from hub.errors import (
+    Conflict,
+    DeliveryRefused,
+    Forbidden,
+    HubError,
+    InvalidRequest,
+    NotFound,
+)
 from hub.identity.domain import AuthenticatedNppo
 from hub.nppos.domain import Direction, RuleType
 from hub.nppos.registry import NppoEntry, Registry, RegistryCache
@@ -216,10 +224,12 @@ class EnvelopeService:
         routed = [original, *copies]
         # Same transaction: accepted and "must reach its box" commit together (hub/routing).
         outbox.enqueue(session, routed, now=now)
-        await session.flush()
         seals = {}
         if self._signing is not None:
+            # Its flush writes the events and outbox rows with the seals: one flush, not two.
             seals = await self._signing.seal(session, routed, content_signed_by=signed_by)
+        else:
+            await session.flush()
         forwardings = tuple(
             Forwarding(code=c.box_code, hub_delivery_number=c.hub_delivery_number)
             for c in copies
@@ -370,8 +380,6 @@ class EnvelopeService:
         delivery_number: str,
         warning: str,
     ) -> EnvelopeHeader:
-        if not warning.strip():
-            raise InvalidRequest("a warning message is required", field="warningMessage")
         return await self._acknowledge(
             session,
             caller=caller,
@@ -383,10 +391,6 @@ class EnvelopeService:
     async def acknowledge_failed(
         self, session: AsyncSession, *, caller: AuthenticatedNppo, delivery_number: str, reason: str
     ) -> EnvelopeHeader:
-        if not reason.strip():
-            raise InvalidRequest(
-                "the reason the envelope could not be read is required", field="message"
-            )
         return await self._acknowledge(
             session,
             caller=caller,
@@ -394,6 +398,52 @@ class EnvelopeService:
             kind=AcknowledgementKind.FAILED,
             message=reason,
         )
+
+    async def acknowledge_as(
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, request: AcknowledgementRequest
+    ) -> EnvelopeHeader:
+        """Any of the three acknowledgements, as the request names it (the REST face)."""
+        return await self._acknowledge(
+            session,
+            caller=caller,
+            number=request.number,
+            kind=request.kind,
+            message=request.message,
+        )
+
+    async def acknowledge_many(
+        self,
+        session: AsyncSession,
+        *,
+        caller: AuthenticatedNppo,
+        requests: Sequence[AcknowledgementRequest],
+    ) -> list[EnvelopeHeader | HubError]:
+        """Several acknowledgements in one transaction, each judged on its own, answered in order.
+
+        A refused one (no such envelope in the caller's box, a final state already, a missing
+        message) is answered with its error and changes nothing; the others still count. The
+        rows are locked in one statement, in id order, so two batches naming the same envelopes
+        cannot deadlock; the receipts are made with one read of the seals and one flush.
+        """
+        numbers = {request.number.strip() for request in requests}
+        records = await repository.by_numbers_for_update(session, sorted(numbers - {""}))
+        now = self._clock()
+        outcomes: list[EnvelopeHeader | HubError] = []
+        acknowledged: dict[str, EnvelopeRecord] = {}
+        for request in requests:
+            try:
+                record = self._in_own_box(records.get(request.number.strip()), request, caller)
+                if self._apply_acknowledgement(
+                    session, record, request.kind, request.message, caller=caller, now=now
+                ):
+                    acknowledged[record.hub_delivery_number] = record
+                outcomes.append(_to_header(record))
+            except HubError as refusal:
+                outcomes.append(refusal)
+        await session.flush()
+        if self._signing is not None and acknowledged:
+            await self._signing.issue_receipts(session, list(acknowledged.values()))
+        return outcomes
 
     async def report_tracking_update(
         self, session: AsyncSession, *, caller: AuthenticatedNppo, header: EnvelopeHeader
@@ -757,18 +807,54 @@ class EnvelopeService:
         kind: AcknowledgementKind,
         message: str | None,
     ) -> EnvelopeHeader:
+        _check_acknowledgement_message(kind, message)
         record = await self._own_box_record(session, caller=caller, number=number, lock=True)
+        if self._apply_acknowledgement(session, record, kind, message, caller=caller):
+            await session.flush()
+            if self._signing is not None:
+                await self._signing.issue_receipt(session, record)
+        return _to_header(record)
+
+    def _in_own_box(
+        self,
+        record: EnvelopeRecord | None,
+        request: AcknowledgementRequest,
+        caller: AuthenticatedNppo,
+    ) -> EnvelopeRecord:
+        _check_acknowledgement_message(request.kind, request.message)
+        number = request.number.strip()
+        if not number:
+            raise InvalidRequest("hubTrackingNumber is required", field="hubTrackingNumber")
+        if record is None or record.box_code != caller.code:
+            raise NotFound(
+                f"no envelope {number} in the box of {caller.code}", field="hubTrackingNumber"
+            )
+        return record
+
+    def _apply_acknowledgement(
+        self,
+        session: AsyncSession,
+        record: EnvelopeRecord,
+        kind: AcknowledgementKind,
+        message: str | None,
+        *,
+        caller: AuthenticatedNppo,
+        now: datetime | None = None,
+    ) -> bool:
+        """Move a pending envelope to the acknowledged state; False when this exact
+        acknowledgement was made before (a replay changes nothing). Raises `Conflict` for an
+        envelope already in another final state."""
         target = _ACK_STATES[kind]
         current = TrackingState(record.tracking_state)
         if current is target and record.error_message == message:
-            return _to_header(record)  # a replayed acknowledgement changes nothing
+            return False
         if current is not TrackingState.PENDING_DELIVERY:
             raise Conflict(
                 f"envelope {record.hub_delivery_number} is already {current.value}; "
                 "an acknowledgement cannot change a final state",
                 field="hubTrackingNumber",
             )
-        now = self._clock()
+        now = now or self._clock()
         record.tracking_state = target.value
         record.error_message = message
         record.updated_at = now
@@ -781,10 +867,7 @@ class EnvelopeService:
             detail=message,
             now=now,
         )
-        await session.flush()
-        if self._signing is not None:
-            await self._signing.issue_receipt(session, record)
-        return _to_header(record)
+        return True
 
     async def _header_with_copies(
         self, session: AsyncSession, record: EnvelopeRecord
@@ -810,6 +893,21 @@ def _to_header(record: EnvelopeRecord, *, forwardings: Sequence[Forwarding] = ()
         error_message=record.error_message,
         forwardings=tuple(forwardings),
     )
+
+
+def _check_acknowledgement_message(kind: AcknowledgementKind, message: str | None) -> None:
+    if kind is AcknowledgementKind.OK:
+        if message is not None:
+            raise InvalidRequest(
+                "an ok acknowledgement carries no message; use with_warnings", field="message"
+            )
+    elif kind is AcknowledgementKind.WITH_WARNINGS:
+        if not (message or "").strip():
+            raise InvalidRequest("a warning message is required", field="warningMessage")
+    elif not (message or "").strip():
+        raise InvalidRequest(
+            "the reason the envelope could not be read is required", field="message"
+        )
 
 
 def _check_header_fields(header: EnvelopeHeader, *, accepted_statuses: frozenset[int]) -> None:

@@ -1,12 +1,15 @@
-"""The caller's box: what waits for it, and pulling everything at once."""
+"""The caller's box: what waits for it, pulling everything at once, and acknowledging a batch."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from hub.deps import CurrentNppo, EnvelopeServiceDep, SessionDep, SigningServiceDep
+from hub.envelopes.domain import AcknowledgementKind, AcknowledgementRequest
+from hub.errors import HubError
 from hub.rest import schemas
 from hub.rest.body_limit import BodyLimitedRoute
+from hub.rest.errors import problem_of
 from hub.rest.problems import problems
 
 router = APIRouter(route_class=BodyLimitedRoute, tags=["box"])
@@ -58,3 +61,53 @@ async def pull_all_envelopes(
         schemas.Envelope.of(envelope, seal=seals.get(envelope.header.hub_delivery_number or ""))
         for envelope in pulled
     ]
+
+
+@router.post(
+    "/boxes/mine/acknowledgements",
+    summary="Acknowledge several pulled envelopes at once",
+    description=(
+        "What `POST /envelopes/{number}/acknowledgement` does, for up to "
+        f"{schemas.MAX_ACKNOWLEDGEMENTS_PER_BATCH} envelopes in one request and one "
+        "transaction: what a national system sends after a pull. Each acknowledgement is "
+        "judged on its own and answered in order, with the envelope's header (`status` 200) or "
+        "the problem that refused it (`status` 404, 409 or 422), which changed nothing; the "
+        "others still count. Repeating a batch is harmless. The SOAP contract acknowledges one "
+        "envelope per call; this is the REST face's addition."
+    ),
+    response_model=schemas.AcknowledgementBatchResult,
+    responses=problems(401, 413, 422, 500),
+)
+async def acknowledge_envelopes(
+    batch: schemas.AcknowledgementBatch,
+    request: Request,
+    session: SessionDep,
+    caller: CurrentNppo,
+    envelopes: EnvelopeServiceDep,
+) -> schemas.AcknowledgementBatchResult:
+    outcomes = await envelopes.acknowledge_many(
+        session,
+        caller=caller,
+        requests=[
+            AcknowledgementRequest(
+                number=item.number, kind=AcknowledgementKind(item.kind), message=item.message
+            )
+            for item in batch.acknowledgements
+        ],
+    )
+    results = []
+    for item, outcome in zip(batch.acknowledgements, outcomes, strict=True):
+        if isinstance(outcome, HubError):
+            problem = problem_of(outcome, instance=request.url.path)
+            results.append(
+                schemas.AcknowledgementResult(
+                    number=item.number, status=problem.status, problem=problem
+                )
+            )
+        else:
+            results.append(
+                schemas.AcknowledgementResult(
+                    number=item.number, status=200, header=schemas.EnvelopeHeader.of(outcome)
+                )
+            )
+    return schemas.AcknowledgementBatchResult(results=results)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from hub.deps import CurrentNppo, EnvelopeServiceDep, SessionDep, SigningServiceDep
 from hub.envelopes import domain
-from hub.envelopes.domain import TrackingState
-from hub.errors import InvalidRequest, NotFound
+from hub.envelopes.domain import AcknowledgementKind, AcknowledgementRequest, TrackingState
+from hub.errors import NotFound
 from hub.rest import schemas
 from hub.rest.body_limit import BodyLimitedRoute
 from hub.rest.problems import problems
@@ -180,21 +180,15 @@ async def acknowledge_envelope(
     caller: CurrentNppo,
     envelopes: EnvelopeServiceDep,
 ) -> schemas.EnvelopeHeader:
-    message = acknowledgement.message
-    if acknowledgement.kind == "ok":
-        if message is not None:
-            raise InvalidRequest(
-                "an ok acknowledgement carries no message; use with_warnings", field="message"
-            )
-        header = await envelopes.acknowledge(session, caller=caller, delivery_number=number)
-    elif acknowledgement.kind == "with_warnings":
-        header = await envelopes.acknowledge_with_warnings(
-            session, caller=caller, delivery_number=number, warning=message or ""
-        )
-    else:
-        header = await envelopes.acknowledge_failed(
-            session, caller=caller, delivery_number=number, reason=message or ""
-        )
+    header = await envelopes.acknowledge_as(
+        session,
+        caller=caller,
+        request=AcknowledgementRequest(
+            number=number,
+            kind=AcknowledgementKind(acknowledgement.kind),
+            message=acknowledgement.message,
+        ),
+    )
     return schemas.EnvelopeHeader.of(header)
 
 

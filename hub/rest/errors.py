@@ -87,6 +87,19 @@ def problem_response(
     )
 
 
+def problem_of(error: HubError, *, instance: str) -> Problem:
+    """A refusal as problem details, for answers that carry several (batches)."""
+    return Problem(
+        type=f"urn:ephyto:problem:{error.code}",
+        title=error.code.replace("_", " ").capitalize(),
+        status=error.status,
+        detail=error.message,
+        code=error.code,
+        field=rest_field_name(error.field),
+        instance=instance,
+    )
+
+
 def rest_field_name(field: str | None) -> str | None:
     if field is None:
         return None

@@ -437,3 +437,45 @@ class Problem(BaseModel):
     errors: list[ProblemError] | None = Field(
         default=None, description="Every invalid field, when the request had several."
     )
+
+
+# ----------------------------------------------------------------------------- batches
+
+
+#: Acknowledgements one batch may carry: as many as one pull returns at most.
+MAX_ACKNOWLEDGEMENTS_PER_BATCH = 100
+
+
+class NumberedAcknowledgement(Acknowledgement):
+    """One acknowledgement of a batch: which envelope, and what became of it."""
+
+    number: DeliveryNumber = Field(description="The hub delivery number of the envelope.")
+
+
+class AcknowledgementBatch(BaseModel):
+    """Several pulled envelopes acknowledged in one request."""
+
+    model_config = _IN
+
+    acknowledgements: list[NumberedAcknowledgement] = Field(
+        min_length=1,
+        max_length=MAX_ACKNOWLEDGEMENTS_PER_BATCH,
+        description=f"1 to {MAX_ACKNOWLEDGEMENTS_PER_BATCH} acknowledgements, each judged on "
+        "its own.",
+    )
+
+
+class AcknowledgementResult(BaseModel):
+    """What became of one acknowledgement of a batch: the envelope's header (status 200), or
+    the problem that refused it (its status, e.g. 404 or 409), which changed nothing."""
+
+    number: str
+    status: int
+    header: EnvelopeHeader | None = None
+    problem: Problem | None = None
+
+
+class AcknowledgementBatchResult(BaseModel):
+    results: list[AcknowledgementResult] = Field(
+        description="One result per acknowledgement, in the order they were sent."
+    )

@@ -24,6 +24,19 @@ async def seal_of(session: AsyncSession, envelope_id: int) -> bytes | None:
     return result.scalar_one_or_none()
 
 
+async def seals_by_envelope_id(
+    session: AsyncSession, envelope_ids: Sequence[int]
+) -> dict[int, bytes]:
+    if not envelope_ids:
+        return {}
+    result = await session.execute(
+        select(EnvelopeSealRecord.envelope_id, EnvelopeSealRecord.document).where(
+            EnvelopeSealRecord.envelope_id.in_(envelope_ids)
+        )
+    )
+    return {envelope_id: document for envelope_id, document in result}
+
+
 async def receipt_of(session: AsyncSession, envelope_id: int) -> bytes | None:
     result = await session.execute(
         select(DeliveryReceiptRecord.document).where(

@@ -82,7 +82,22 @@ class SigningService:
     async def issue_receipt(self, session: AsyncSession, record: EnvelopeRecord) -> None:
         """The signed proof of delivery, for an envelope its box owner just acknowledged."""
         seal = await repository.seal_of(session, record.id)
-        document = make_receipt(
+        repository.add_receipt(session, envelope_id=record.id, document=self._receipt(record, seal))
+        await session.flush()
+
+    async def issue_receipts(
+        self, session: AsyncSession, records: Sequence[EnvelopeRecord]
+    ) -> None:
+        """Receipts for several just-acknowledged envelopes: one read of their seals, one flush."""
+        seals = await repository.seals_by_envelope_id(session, [r.id for r in records])
+        for record in records:
+            repository.add_receipt(
+                session, envelope_id=record.id, document=self._receipt(record, seals.get(record.id))
+            )
+        await session.flush()
+
+    def _receipt(self, record: EnvelopeRecord, seal: bytes | None) -> bytes:
+        return make_receipt(
             ReceiptFacts(
                 hub_delivery_number=record.hub_delivery_number,
                 from_code=record.from_code,
@@ -101,8 +116,6 @@ class SigningService:
             ),
             self._seal,
         )
-        repository.add_receipt(session, envelope_id=record.id, document=document)
-        await session.flush()
 
     async def seals(
         self,

@@ -61,3 +61,32 @@ async def test_a_submission_and_its_delivery_stay_within_their_statement_budgets
             assert ack.status_code == 200, ack.text
     per_envelope = len(statements) / len(pulled)
     assert per_envelope <= PULL_AND_ACK_BUDGET[runtime.engine.dialect.name], statements
+
+
+#: A pull and one batch acknowledging what it brought: registry token, list, contents, seals,
+#: events and pull counts for the pull; token, row locks, updates, events, seals and receipts
+#: for the batch. On PostgreSQL that is 12 statements whatever the number of envelopes; SQLite
+#: inserts the events of the pull and of the batch one by one (fixed, per envelope).
+PULL_AND_BATCH_BUDGET = {"postgresql": (12, 0), "sqlite": (10, 2)}
+
+
+async def test_a_pull_and_its_batch_acknowledgement_cost_a_fixed_number_of_statements(
+    client_as: ClientFactory, runtime: HubRuntime
+) -> None:
+    sender, receiver = client_as("AA"), client_as("BB")
+    for n in range(ENVELOPES):
+        response = await sender.post("/envelopes", json=submission(f"BATCH-{n}"))
+        assert response.status_code == 201, response.text
+
+    with counted(runtime) as statements:
+        pulled = (await receiver.post("/boxes/mine/pull")).json()
+        assert len(pulled) == ENVELOPES
+        numbers = [envelope["header"]["hub_delivery_number"] for envelope in pulled]
+        answer = await receiver.post(
+            "/boxes/mine/acknowledgements",
+            json={"acknowledgements": [{"number": n, "kind": "ok"} for n in numbers]},
+        )
+        assert answer.status_code == 200, answer.text
+        assert {r["status"] for r in answer.json()["results"]} == {200}
+    fixed, per_envelope = PULL_AND_BATCH_BUDGET[runtime.engine.dialect.name]
+    assert len(statements) <= fixed + per_envelope * ENVELOPES, statements

@@ -223,6 +223,16 @@ class NppoClient:
         envelope: dict[str, Any] = await self._call("GET", f"/envelopes/{number}")
         return envelope
 
+    async def acknowledge_all(self, numbers: Sequence[str]) -> list[dict[str, Any]]:
+        """Acknowledge (ok) what a pull brought, in one request; each result in order."""
+        answer: dict[str, Any] = await self._call(
+            "POST",
+            "/boxes/mine/acknowledgements",
+            json={"acknowledgements": [{"number": n, "kind": "ok"} for n in numbers]},
+        )
+        results: list[dict[str, Any]] = answer["results"]
+        return results
+
     async def acknowledge(self, number: str) -> dict[str, Any]:
         header: dict[str, Any] = await self._call(
             "POST", f"/envelopes/{number}/acknowledgement", json={"kind": "ok"}

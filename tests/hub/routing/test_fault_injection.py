@@ -162,6 +162,9 @@ async def _run(
     hubs = [HubProcess(f"hub-{i}", config) for i in range(2)]
     workers = [WorkerProcess(f"worker-{i}", config) for i in range(2)]
     clients: dict[str, NppoClient] = {}
+    # Background tasks, cancelled before the processes stop: a fault task left running after a
+    # failure would restart a hub nobody stops any more.
+    tasks: list[asyncio.Task[None]] = []
     try:
         for process in (*hubs, *workers):
             process.start()
@@ -190,6 +193,7 @@ async def _run(
             asyncio.create_task(_pull(clients[box], exchange, stop_pulling)) for box in PULL_BOXES
         ]
         faults = asyncio.create_task(_faults(exchange, hubs, workers, receivers, probe))
+        tasks = [*pullers, faults]
         await asyncio.gather(*(_submit(clients, exchange, i) for i in range(SUBMITTERS)))
         exchange.note(f"all {N_ENVELOPES} submissions answered")
         await faults
@@ -203,6 +207,9 @@ async def _run(
             print(f"--- {process.name} (alive={process.alive()})\n{process.log_tail()}")
         raise
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for client in clients.values():
             await client.aclose()
         for process in (*hubs, *workers):
