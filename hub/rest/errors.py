@@ -10,6 +10,8 @@ when a request had several invalid fields. The rules:
 - Request validation -> 422 `invalid_request`, naming the field from its location and the
   reason in plain words.
 - Unknown route -> 404, wrong method -> 405 (with `Allow`), other HTTP errors -> their status.
+- The database unreachable just now (restarting, a lost connection, a pool busy for too long) ->
+  503 `database_unavailable` with `Retry-After`: nothing was committed.
 - Anything else -> 500 `internal_error`, logged with its traceback, none of which is sent.
 """
 
@@ -25,6 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ephyto_core._errors import EphytoError
+from hub.database import database_unavailable
 from hub.errors import HubError
 from hub.rest.schemas import Problem, ProblemError
 
@@ -149,6 +152,18 @@ async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> ProblemResponse:
+    if database_unavailable(exc):
+        # Not a bug: PostgreSQL is restarting, a connection was lost or the pool stayed busy.
+        # Nothing was committed; say so and when to try again.
+        log.warning("database unavailable in %s %s: %r", request.method, request.url.path, exc)
+        return problem_response(
+            request,
+            status=503,
+            code="database_unavailable",
+            detail="the hub could not reach its database; nothing was stored, send the same "
+            "request again shortly",
+            headers={"Retry-After": "1"},
+        )
     # Starlette re-raises after this response is sent, so the server logs the traceback too;
     # this line ties the traceback to the request that caused it.
     log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)

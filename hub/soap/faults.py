@@ -31,6 +31,7 @@ from lxml import etree
 
 from ephyto_core._errors import EphytoError
 from ephyto_core._namespaces import HUB, SOAP_ENV
+from hub.database import database_unavailable
 from hub.errors import HubError
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,13 @@ def fault_for(exc: BaseException) -> SoapFault:
         return SoapFault(exc.message, field=exc.field, code=code)
     if isinstance(exc, EphytoError):
         return SoapFault(exc.message, field=exc.field, code=FaultCode.CLIENT)
+    if database_unavailable(exc):
+        logger.warning("SOAP request: database unavailable: %r", exc)
+        return SoapFault(
+            "the hub could not reach its database; nothing was stored, send the same request "
+            "again shortly",
+            code=FaultCode.SERVER,
+        )
     reference = uuid.uuid4().hex[:12]
     logger.error("SOAP request failed unexpectedly (reference %s)", reference, exc_info=exc)
     return SoapFault(

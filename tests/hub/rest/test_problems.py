@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy.exc
 from fastapi import FastAPI
 
 from hub.app import create_app
@@ -400,3 +401,20 @@ async def test_junk_bodies_never_cause_a_500(client_as: ClientFactory, path: str
             assert response.status_code < 500, (body[:40], content_type, response.text)
             if response.status_code >= 400:
                 assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_lost_database_is_a_503_problem_saying_to_retry(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def lose_the_database() -> None:
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, ConnectionResetError("gone"))
+
+    app.add_api_route("/api/v1/lost", lose_the_database)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    with caplog.at_level(logging.WARNING, logger="hub.rest.errors"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+            response = await client.get("/api/v1/lost")
+    assert_problem(response, 503, "database_unavailable")
+    assert response.headers["retry-after"] == "1"
+    assert "nothing was stored" in response.json()["detail"]
+    assert not any(r.exc_info for r in caplog.records)  # expected, not a bug: no traceback

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hub.database import unit_of_work
+from hub.database import database_unavailable, unit_of_work
 from hub.envelopes.domain import TrackingState
 from hub.envelopes.models import EnvelopeRecord
 from hub.nppos.domain import Direction, RuleType
@@ -356,8 +356,16 @@ async def _faults(
 
 
 async def _records(runtime: HubRuntime) -> list[EnvelopeRecord]:
-    async with unit_of_work(runtime.sessionmaker) as session:
-        return list((await session.execute(select(EnvelopeRecord))).scalars())
+    # The test's own pool, like the hub's, has no pre-ping: its first use after the PostgreSQL
+    # restart meets a dead connection (which replaces the others), and is made again.
+    for attempt in range(3):
+        try:
+            async with unit_of_work(runtime.sessionmaker) as session:
+                return list((await session.execute(select(EnvelopeRecord))).scalars())
+        except Exception as exc:
+            if attempt == 2 or not database_unavailable(exc):
+                raise
+    raise AssertionError("unreachable")
 
 
 async def _wait_until_final(runtime: HubRuntime, exchange: Exchange, *, within: float) -> None:
