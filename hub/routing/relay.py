@@ -11,7 +11,7 @@ has recorded the envelope; one still there after `republish_after` is published 
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,6 +45,11 @@ class OutboxRelay:
         self._publish_timeout = publish_timeout_seconds
         self._clock = clock
         self._wake = asyncio.Event()
+        # Stale rows (published, never routed) are looked for at most this often: they can only
+        # appear `republish_after` after their publication, and the query was one of every
+        # busy poll's five statements.
+        self._stale_check_every = min(timedelta(seconds=5), republish_after / 10)
+        self._next_stale_check = datetime.min.replace(tzinfo=UTC)
         self.published = 0
 
     def wake(self) -> None:
@@ -54,8 +59,12 @@ class OutboxRelay:
         """Publish one batch; the number of rows published (0: nothing to do)."""
         async with unit_of_work(self._sessionmaker) as session:
             now = self._clock()
+            stale_before = None
+            if now >= self._next_stale_check:
+                stale_before = now - self._republish_after
+                self._next_stale_check = now + self._stale_check_every
             rows = await repository.claim_outbox(
-                session, limit=self._batch_size, stale_before=now - self._republish_after
+                session, limit=self._batch_size, stale_before=stale_before
             )
             if not rows:
                 return 0

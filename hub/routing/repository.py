@@ -48,10 +48,10 @@ class OutboxRow:
 
 
 async def claim_outbox(
-    session: AsyncSession, *, limit: int, stale_before: datetime
+    session: AsyncSession, *, limit: int, stale_before: datetime | None
 ) -> list[OutboxRow]:
-    """Rows never published, then rows published before `stale_before` and still not routed;
-    locked until the caller's transaction ends.
+    """Rows never published, then (unless `stale_before` is None) rows published before
+    `stale_before` and still not routed; locked until the caller's transaction ends.
 
     Two queries, not one with OR, each with an index that starts where it reads: the partial
     `ix_routing_outbox_unpublished (id) WHERE published_at IS NULL`, and
@@ -70,7 +70,7 @@ async def claim_outbox(
         OutboxRow(id=r[0], hub_delivery_number=r[1], box_code=r[2])
         for r in await session.execute(never)
     ]
-    if len(rows) < limit:
+    if stale_before is not None and len(rows) < limit:
         stale = (
             select(*columns)
             .where(OutboxMessage.published_at < stale_before)
