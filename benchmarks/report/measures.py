@@ -483,21 +483,37 @@ def _exchange_drain(read: Reader, broker: float, broker_text: str) -> Measure:
     )
 
 
+#: A latency phase that served less than this share of its offered load was saturated: its p99
+#: is the length of its queue, and comparing two queues says nothing about the drain.
+SATURATED_BELOW: Final = 0.9
+
+
+def _saturated(latency: dict[str, Any]) -> bool:
+    return float(latency["achieved_per_s"]) < SATURATED_BELOW * float(latency["offered_per_s"])
+
+
 def _exchange_other_destination(read: Reader) -> Measure:
     during = read("backlog", "other_destination_during_drain")
-    without = float(read("latency", "p99_ms"))
+    alone = read("latency")
+    without = float(alone["p99_ms"])
     p99 = float(during["p99_ms"])
     finite = math.isfinite(p99) and math.isfinite(without) and p99 > 0
+    if not finite:
+        verdict = "not judged: saturated (p99 ∞)"
+    elif _saturated(during) or _saturated(alone):
+        verdict = (
+            f"not judged: saturated ({number(float(alone['achieved_per_s']))} and "
+            f"{number(float(during['achieved_per_s']))} /s served of "
+            f"{number(float(alone['offered_per_s']))} offered)"
+        )
+    else:
+        verdict = _verdict(p99 <= DRAIN_P99_FACTOR * without)
     return Measure(
         name="another destination's submit latency during the drain",
         ours=_latency_text(during),
         reference=f"p99 {number(without)} ms without the drain (latency phase)",
         ratio=without / p99 if finite else None,
         goal=f"p99 ≤ {DRAIN_P99_FACTOR:.0f}× without",
-        verdict=(
-            _verdict(p99 <= DRAIN_P99_FACTOR * without)
-            if finite
-            else "not judged: saturated (p99 ∞)"
-        ),
+        verdict=verdict,
         goal_ratio=1 / DRAIN_P99_FACTOR,
     )

@@ -98,6 +98,14 @@ def test_saturated_latency_is_not_judged_as_a_ratio() -> None:
     assert other.ratio is None and other.verdict.startswith("not judged")
 
 
+def test_two_saturated_latency_phases_are_not_compared() -> None:
+    result = exchange_result(p99=9_600.0, p99_during=18_500.0)
+    result["latency"]["achieved_per_s"] = 123.0  # of 200 offered: a queue, not a latency
+    other = measures.exchange(result).measures[-1]
+    assert other.verdict.startswith("not judged: saturated"), other.verdict
+    assert "123" in other.verdict
+
+
 def test_exchange_figures_the_report_does_not_know_are_listed_not_dropped() -> None:
     result = exchange_result()
     result["throughput"]["gc_pause_ms"] = {"hub-0": 12.5, "worker-0": 7.0}
