@@ -111,12 +111,12 @@ class OutboxRelay:
             if published == self._batch_size:
                 idle = self._idle_poll
                 continue  # more is waiting
-            # A busy relay polls every 50 ms: each poll is a transaction, and each batch it
-            # publishes is one more for the box consumer, so batches of a few envelopes cost the
-            # worker per envelope what batches of one did per envelope (20 ms -> 50 ms: worker
-            # CPU per envelope -28 % in the exchange benchmark), for at most 50 ms more before
-            # an envelope is in its box. Idle polls back off (doubling to 0.5 s): an idle relay
-            # costs ~2 queries/s (polling every 20 ms, empty polls were 40 % of a worker's CPU).
+            # A busy relay polls every 50 ms, not 20: every poll is a transaction, and every
+            # batch it publishes is one more transaction for the box consumer, so fewer, larger
+            # batches cost the worker less per envelope (-28 % in the exchange benchmark). A push
+            # may start up to 50 ms later; pull boxes list an envelope from its commit anyway.
+            # Idle polls back off (doubling to 0.5 s): an idle relay costs ~2 queries/s (polling
+            # every 20 ms, empty polls were 40 % of a worker's CPU in the benchmark).
             idle = self._idle_poll if published else min(self._max_idle_poll, idle * 2)
             self._wake.clear()
             await wait_or_stop(stopping, idle, self._wake)
