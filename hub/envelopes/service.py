@@ -432,7 +432,9 @@ class EnvelopeService:
         acknowledged: dict[str, EnvelopeRecord] = {}
         for request in requests:
             try:
-                record = self._in_own_box(records.get(request.number.strip()), request, caller)
+                _check_acknowledgement_message(request.kind, request.message)
+                number = _required_number(request.number)
+                record = _in_box_of(records.get(number), number, caller)
                 if self._apply_acknowledgement(
                     session, record, request.kind, request.message, caller=caller, now=now
                 ):
@@ -770,21 +772,10 @@ class EnvelopeService:
         )
 
     async def _own_box_record(
-        self, session: AsyncSession, *, caller: AuthenticatedNppo, number: str, lock: bool = False
+        self, session: AsyncSession, *, caller: AuthenticatedNppo, number: str
     ) -> EnvelopeRecord:
-        number = number.strip()
-        if not number:
-            raise InvalidRequest("hubTrackingNumber is required", field="hubTrackingNumber")
-        record = await (
-            repository.by_number_for_update(session, number)
-            if lock
-            else repository.by_number(session, number)
-        )
-        if record is None or record.box_code != caller.code:
-            raise NotFound(
-                f"no envelope {number} in the box of {caller.code}", field="hubTrackingNumber"
-            )
-        return record
+        number = _required_number(number)
+        return _in_box_of(await repository.by_number(session, number), number, caller)
 
     def _pulled(
         self,
@@ -807,29 +798,12 @@ class EnvelopeService:
         kind: AcknowledgementKind,
         message: str | None,
     ) -> EnvelopeHeader:
-        _check_acknowledgement_message(kind, message)
-        record = await self._own_box_record(session, caller=caller, number=number, lock=True)
-        if self._apply_acknowledgement(session, record, kind, message, caller=caller):
-            await session.flush()
-            if self._signing is not None:
-                await self._signing.issue_receipt(session, record)
-        return _to_header(record)
-
-    def _in_own_box(
-        self,
-        record: EnvelopeRecord | None,
-        request: AcknowledgementRequest,
-        caller: AuthenticatedNppo,
-    ) -> EnvelopeRecord:
-        _check_acknowledgement_message(request.kind, request.message)
-        number = request.number.strip()
-        if not number:
-            raise InvalidRequest("hubTrackingNumber is required", field="hubTrackingNumber")
-        if record is None or record.box_code != caller.code:
-            raise NotFound(
-                f"no envelope {number} in the box of {caller.code}", field="hubTrackingNumber"
-            )
-        return record
+        """One acknowledgement: a batch of one, its refusal raised."""
+        request = AcknowledgementRequest(number=number, kind=kind, message=message)
+        [outcome] = await self.acknowledge_many(session, caller=caller, requests=[request])
+        if isinstance(outcome, HubError):
+            raise outcome
+        return outcome
 
     def _apply_acknowledgement(
         self,
@@ -893,6 +867,23 @@ def _to_header(record: EnvelopeRecord, *, forwardings: Sequence[Forwarding] = ()
         error_message=record.error_message,
         forwardings=tuple(forwardings),
     )
+
+
+def _required_number(number: str) -> str:
+    number = number.strip()
+    if not number:
+        raise InvalidRequest("hubTrackingNumber is required", field="hubTrackingNumber")
+    return number
+
+
+def _in_box_of(
+    record: EnvelopeRecord | None, number: str, caller: AuthenticatedNppo
+) -> EnvelopeRecord:
+    if record is None or record.box_code != caller.code:
+        raise NotFound(
+            f"no envelope {number} in the box of {caller.code}", field="hubTrackingNumber"
+        )
+    return record
 
 
 def _check_acknowledgement_message(kind: AcknowledgementKind, message: str | None) -> None:

@@ -81,9 +81,7 @@ class SigningService:
 
     async def issue_receipt(self, session: AsyncSession, record: EnvelopeRecord) -> None:
         """The signed proof of delivery, for an envelope its box owner just acknowledged."""
-        seal = await repository.seal_of(session, record.id)
-        repository.add_receipt(session, envelope_id=record.id, document=self._receipt(record, seal))
-        await session.flush()
+        await self.issue_receipts(session, [record])
 
     async def issue_receipts(
         self, session: AsyncSession, records: Sequence[EnvelopeRecord]
