@@ -54,9 +54,13 @@ class ReadTimeouts:
             raise ValueError("read timeouts and the minimum rate must be positive")
 
 
-class _ReadDeadline:
+class _ReadDeadline(asyncio.Protocol):
     """The deadline itself, for either of uvicorn's HTTP/1.1 protocols; each subclass below tells
-    it when a request starts, when its body starts and arrives, and when it is complete."""
+    it when a request starts, when its body starts and arrives, and when it is complete.
+
+    Mixed in before uvicorn's protocol class (whose base is ``asyncio.Protocol`` too), so the
+    ``super()`` calls below reach uvicorn's methods.
+    """
 
     read_timeouts: ClassVar[ReadTimeouts] = ReadTimeouts()
 
@@ -66,11 +70,20 @@ class _ReadDeadline:
     flow: FlowControl
     client: tuple[str, int] | None
 
-    def _start_deadlines(self) -> None:
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
         self._deadline_handle: asyncio.TimerHandle | None = None
         self._deadline = 0.0
         self._reading_body = False
         self._arm(self.read_timeouts.headers)
+
+    def on_response_complete(self) -> None:
+        self._reading_body = False
+        super().on_response_complete()  # type: ignore[misc]  # uvicorn's, after this in the MRO
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
 
     def _request_begins(self) -> None:
         if self._deadline_handle is None:  # the first byte of a request after a response
@@ -86,9 +99,6 @@ class _ReadDeadline:
 
     def _request_complete(self) -> None:
         self._disarm()
-
-    def _response_complete(self) -> None:
-        self._reading_body = False
 
     def _response_started(self) -> bool:
         cycle = getattr(self, "cycle", None)
@@ -130,10 +140,6 @@ class ReadDeadlineH11Protocol(_ReadDeadline, H11Protocol):
     """Uvicorn's h11 protocol with a read deadline per request (see the module docstring). h11
     is pure Python; it serves where httptools is not installed."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._start_deadlines()
-
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         state = self.conn.their_state
@@ -145,22 +151,10 @@ class ReadDeadlineH11Protocol(_ReadDeadline, H11Protocol):
         else:  # the whole request is in (or the connection is done with)
             self._request_complete()
 
-    def on_response_complete(self) -> None:
-        self._response_complete()
-        super().on_response_complete()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
 
 class ReadDeadlineHttpToolsProtocol(_ReadDeadline, HttpToolsProtocol):
     """Uvicorn's httptools protocol (llhttp, in C: a 41 KB request costs the server about half
     the CPU it costs through h11) with the same read deadline, driven by the parser's callbacks."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._start_deadlines()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -177,11 +171,3 @@ class ReadDeadlineHttpToolsProtocol(_ReadDeadline, HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._request_complete()
-
-    def on_response_complete(self) -> None:
-        self._response_complete()
-        super().on_response_complete()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)

@@ -78,7 +78,7 @@ _PEM_CERTIFICATE = re.compile(
 TrustedProxies = Sequence[IPv4Network | IPv6Network]
 
 
-class _PeerInState:
+class _PeerInState(asyncio.Protocol):
     """Records the TLS peer certificate and the peer address in every request's state.
 
     Both are recorded on plain-HTTP connections too (certificate ``None``), so a hub behind a
@@ -90,7 +90,8 @@ class _PeerInState:
     app_state: dict[str, Any]
     client: tuple[str, int] | None
 
-    def _record_peer(self, transport: asyncio.Transport) -> None:
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)  # uvicorn's protocol, after this in the MRO
         ssl_object: ssl.SSLObject | None = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         self.app_state = {
@@ -104,17 +105,9 @@ class MtlsHttpToolsProtocol(_PeerInState, ReadDeadlineHttpToolsProtocol):
     """Uvicorn's httptools protocol, plus the TLS peer certificate and peer address in request
     state, and a deadline on reading each request (:mod:`hub.identity.read_deadline`)."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._record_peer(transport)
-
 
 class MtlsH11Protocol(_PeerInState, ReadDeadlineH11Protocol):
     """The same on uvicorn's pure-Python h11 protocol (``http="h11"``)."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._record_peer(transport)
 
 
 #: The protocol each HTTP/1.1 implementation name selects.
