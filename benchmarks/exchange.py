@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import contextlib
 
 from benchmarks import floor
-from benchmarks.support import cpu_model, postgres_admin, postgres_url
+from benchmarks.support import cpu_model, cpu_seconds, postgres_admin, postgres_url
 from ephyto_core._pki import create_ca, issue_client_certificate, issue_server_certificate
 from ephyto_core.certificate import build_certificate_xml
 from hub.database import unit_of_work, utcnow
@@ -105,17 +105,6 @@ def rss_mib(pid: int) -> float:
     except OSError:
         pass
     return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (and of its reaped children) from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    # After the command name: state is field 3, utime/stime fields 14/15, cutime/cstime 16/17.
-    ticks = sum(int(value) for value in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_pids() -> list[int]:
@@ -555,7 +544,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results["broker_reference_per_s"] = reference["per_s"]
         print(f"    {results['broker_reference_per_s']:.0f} msg/s", flush=True)
         results["floor"] = await floor_phase(
-            work, ca, certs["AA"], contexts["AA"], template, database_url, reference, args
+            work, ca, contexts["AA"], template, database_url, reference, args
         )
         print(f"    floor {results['floor']}", flush=True)
         print("2/4 end-to-end throughput", flush=True)
@@ -611,7 +600,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 async def floor_phase(
     work: Path,
     ca: Any,
-    client: Any,
     client_ssl: Any,
     template: bytes,
     database_url: str,

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ import aiohttp
 import asyncpg
 from lxml import etree
 
+from benchmarks.support import cpu_seconds
 from ephyto_core._schemas import default_schema_set
 
 #: What one envelope needs of each part at least (see the module docstring).
@@ -53,11 +53,6 @@ PARTS_PER_ENVELOPE = {
 
 BARE_APP = "benchmarks.bare_app:app"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 async def _closed_loop(call: Callable[[], Awaitable[None]], *, count: int, tasks: int) -> None:
@@ -109,9 +104,9 @@ async def https_request(
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.1)
             await _closed_loop(post, count=200, tasks=32)  # warm: connections, TLS sessions
-            server_before, client_before = process_cpu_seconds(server.pid), time.process_time()
+            server_before, client_before = cpu_seconds(server.pid), time.process_time()
             await _closed_loop(post, count=count, tasks=32)
-            server_ms = (process_cpu_seconds(server.pid) - server_before) * 1000 / count
+            server_ms = (cpu_seconds(server.pid) - server_before) * 1000 / count
             client_ms = (time.process_time() - client_before) * 1000 / count
     finally:
         server.terminate()

@@ -1,5 +1,5 @@
-"""What several benchmarks need alike: the machine's CPU model, and throw-away PostgreSQL
-databases on the server the tests use."""
+"""What several benchmarks need alike: the machine's CPU model, a process's CPU time, and
+throw-away PostgreSQL databases on the server the tests use."""
 
 from __future__ import annotations
 
@@ -17,6 +17,17 @@ from hub.settings import async_database_url
 POSTGRES_ADMIN: Final = os.environ.get(
     "EPHYTO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (and of its reaped children) from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3, utime/stime fields 14/15, cutime/cstime 16/17.
+    ticks = sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_model() -> str:

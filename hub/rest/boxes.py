@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from hub.deps import CurrentNppo, EnvelopeServiceDep, SessionDep, SigningServiceDep
-from hub.envelopes.domain import AcknowledgementKind, AcknowledgementRequest
 from hub.errors import HubError
 from hub.rest import schemas
 from hub.rest.body_limit import BodyLimitedRoute
@@ -88,12 +87,7 @@ async def acknowledge_envelopes(
     outcomes = await envelopes.acknowledge_many(
         session,
         caller=caller,
-        requests=[
-            AcknowledgementRequest(
-                number=item.number, kind=AcknowledgementKind(item.kind), message=item.message
-            )
-            for item in batch.acknowledgements
-        ],
+        requests=[item.of_envelope(item.number) for item in batch.acknowledgements],
     )
     results = []
     for item, outcome in zip(batch.acknowledgements, outcomes, strict=True):

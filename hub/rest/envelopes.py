@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from hub.deps import CurrentNppo, EnvelopeServiceDep, SessionDep, SigningServiceDep
 from hub.envelopes import domain
-from hub.envelopes.domain import AcknowledgementKind, AcknowledgementRequest, TrackingState
+from hub.envelopes.domain import TrackingState
 from hub.errors import NotFound
 from hub.rest import schemas
 from hub.rest.body_limit import BodyLimitedRoute
@@ -183,11 +183,7 @@ async def acknowledge_envelope(
     header = await envelopes.acknowledge_as(
         session,
         caller=caller,
-        request=AcknowledgementRequest(
-            number=number,
-            kind=AcknowledgementKind(acknowledgement.kind),
-            message=acknowledgement.message,
-        ),
+        request=acknowledgement.of_envelope(number),
     )
     return schemas.EnvelopeHeader.of(header)
 

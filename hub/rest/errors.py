@@ -75,12 +75,10 @@ def problem_response(
     errors: Sequence[ProblemError] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> ProblemResponse:
-    problem = Problem(
-        type=f"urn:ephyto:problem:{code}",
-        title=code.replace("_", " ").capitalize(),
+    problem = _problem(
         status=status,
-        detail=detail,
         code=code,
+        detail=detail,
         field=field,
         instance=request.url.path,
         errors=list(errors) if errors is not None else None,
@@ -92,14 +90,33 @@ def problem_response(
 
 def problem_of(error: HubError, *, instance: str) -> Problem:
     """A refusal as problem details, for answers that carry several (batches)."""
-    return Problem(
-        type=f"urn:ephyto:problem:{error.code}",
-        title=error.code.replace("_", " ").capitalize(),
+    return _problem(
         status=error.status,
-        detail=error.message,
         code=error.code,
+        detail=error.message,
         field=rest_field_name(error.field),
         instance=instance,
+    )
+
+
+def _problem(
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    field: str | None,
+    instance: str,
+    errors: list[ProblemError] | None = None,
+) -> Problem:
+    return Problem(
+        type=f"urn:ephyto:problem:{code}",
+        title=code.replace("_", " ").capitalize(),
+        status=status,
+        detail=detail,
+        code=code,
+        field=field,
+        instance=instance,
+        errors=errors,
     )
 
 

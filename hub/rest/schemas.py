@@ -298,6 +298,12 @@ class Acknowledgement(BaseModel):
         default=None, description="The warnings, or why the envelope could not be read."
     )
 
+    def of_envelope(self, number: str) -> domain.AcknowledgementRequest:
+        """What the service is asked, for the envelope ``number``."""
+        return domain.AcknowledgementRequest(
+            number=number, kind=domain.AcknowledgementKind(self.kind), message=self.message
+        )
+
 
 class HistoryEntry(BaseModel):
     model_config = _OUT
