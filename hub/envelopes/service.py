@@ -19,7 +19,7 @@ from ephyto_core._errors import EphytoError
 from ephyto_core._safexml import XmlLimits, decode_content, parse_untrusted
 from ephyto_core._validation import Level, ValidationResult, Validator
 from hub.database import utcnow
-from hub.envelopes import repository
+from hub.envelopes import acceptance, repository
 from hub.envelopes.content import certificate_facts, is_acknowledgement, is_certificate
 from hub.envelopes.domain import (
     AcknowledgementKind,
@@ -150,19 +150,31 @@ class EnvelopeService:
 
         sha = hashlib.sha256(data).hexdigest()
         box = await self._box_for(session, header=header, destination=destination)
-        content_id = await repository.store_content(session, sha256=sha, data=data)
         now = self._clock()
         original = self._new_record(
             header=header,
             to_code=destination.code,
             box_code=box,
-            content_id=content_id,
             content_sha256=sha,
             kind=EnvelopeKind.CERTIFICATE,
             now=now,
         )
         original.replaces_certificate_number = facts.replaces_number
-        if not await repository.insert_original(session, original):
+        warnings = sum(1 for r in results if r.level is not Level.INFO)
+        seal = (
+            self._signing.seal_document(original, content_signed_by=signed_by)
+            if self._signing is not None
+            else None
+        )
+        accepted = acceptance.Acceptance(
+            data=data,
+            actor=caller.code,
+            detail=f"box {box}; {warnings} validation finding(s)",
+            seal=seal,
+        )
+        # Content, envelope, "accepted" event, outbox row and seal: one unit, in this transaction
+        # ("accepted" and "must reach its box" commit together, hub/routing).
+        if not await acceptance.store_accepted(session, original, accepted):
             # Submitted before (or committing concurrently): answer with that one. Nothing was
             # written (the content row is shared, and was there already).
             duplicate = await repository.find_submission(
@@ -187,16 +199,6 @@ class EnvelopeService:
         if header.certificate_status == WITHDRAWN:
             await self._withdraw_earlier(session, header=header, destination=destination)
         cc_targets = await self._copy_targets(session, header=header, primary_box=box)
-
-        warnings = sum(1 for r in results if r.level is not Level.INFO)
-        self._event(
-            session,
-            original,
-            "accepted",
-            actor=caller.code,
-            detail=f"box {box}; {warnings} validation finding(s)",
-            now=now,
-        )
         if facts.replaces_number:
             await self._mark_replaced(session, header=header, replacement=original)
 
@@ -206,14 +208,15 @@ class EnvelopeService:
                 header=header,
                 to_code=destination.code,
                 box_code=code,
-                content_id=content_id,
                 content_sha256=sha,
                 kind=EnvelopeKind.CERTIFICATE,
                 now=now,
+                content_id=original.content_id,
             )
             copy.copy_reason = reason
             copy.original_id = original.id
             copies.append(copy)
+        seals = {original.hub_delivery_number: seal} if seal is not None else {}
         if copies:
             session.add_all(copies)
             await session.flush()
@@ -221,15 +224,11 @@ class EnvelopeService:
                 self._event(
                     session, copy, "accepted", actor=caller.code, detail=copy.copy_reason, now=now
                 )
-        routed = [original, *copies]
-        # Same transaction: accepted and "must reach its box" commit together (hub/routing).
-        outbox.enqueue(session, routed, now=now)
-        seals = {}
-        if self._signing is not None:
-            # Its flush writes the events and outbox rows with the seals: one flush, not two.
-            seals = await self._signing.seal(session, routed, content_signed_by=signed_by)
-        else:
-            await session.flush()
+            outbox.enqueue(session, copies, now=now)
+            if self._signing is not None:
+                # Its flush writes the copies' events and outbox rows with their seals.
+                seals |= await self._signing.seal(session, copies, content_signed_by=signed_by)
+        await session.flush()  # the earlier envelopes a withdrawal or replacement changed
         forwardings = tuple(
             Forwarding(code=c.box_code, hub_delivery_number=c.hub_delivery_number)
             for c in copies
@@ -728,11 +727,12 @@ class EnvelopeService:
         header: EnvelopeHeader,
         to_code: str,
         box_code: str,
-        content_id: int,
         content_sha256: str,
         kind: EnvelopeKind,
         now: datetime,
+        content_id: int | None = None,
     ) -> EnvelopeRecord:
+        """A new envelope; ``content_id`` None when storing it stores its content too."""
         return EnvelopeRecord(
             hub_delivery_number=self._new_number(),
             kind=kind.value,

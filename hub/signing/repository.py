@@ -1,6 +1,7 @@
 """Every SQL statement about seals and receipts (the evidence chain has its own, in evidence*)."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,8 +10,12 @@ from hub.envelopes.models import EnvelopeRecord
 from hub.signing.models import DeliveryReceiptRecord, EnvelopeSealRecord
 
 
-def add_seal(session: AsyncSession, *, envelope_id: int, document: bytes) -> None:
-    session.add(EnvelopeSealRecord(envelope_id=envelope_id, document=document))
+def add_seal(
+    session: AsyncSession, *, envelope_id: int, document: bytes, created_at: datetime
+) -> None:
+    session.add(
+        EnvelopeSealRecord(envelope_id=envelope_id, document=document, created_at=created_at)
+    )
 
 
 def add_receipt(session: AsyncSession, *, envelope_id: int, document: bytes) -> None:

@@ -58,26 +58,34 @@ class SigningService:
         """Seal freshly stored envelopes (their ids must be flushed); the seals by number."""
         seals: dict[str, bytes] = {}
         for record in records:
-            document = make_seal(
-                SealFacts(
-                    hub_delivery_number=record.hub_delivery_number,
-                    kind=record.kind,
-                    from_code=record.from_code,
-                    to_code=record.to_code,
-                    box_code=record.box_code,
-                    certificate_type=record.certificate_type,
-                    certificate_status=record.certificate_status,
-                    nppo_certificate_number=record.nppo_certificate_number,
-                    accepted_at=record.created_at,
-                    content_sha256=record.content_sha256,
-                    content_signed_by=content_signed_by,
-                ),
-                self._seal,
+            document = self.seal_document(record, content_signed_by=content_signed_by)
+            repository.add_seal(
+                session, envelope_id=record.id, document=document, created_at=record.created_at
             )
-            repository.add_seal(session, envelope_id=record.id, document=document)
             seals[record.hub_delivery_number] = document
         await session.flush()
         return seals
+
+    def seal_document(
+        self, record: EnvelopeRecord, *, content_signed_by: str | None = None
+    ) -> bytes:
+        """The seal of an envelope about to be stored (its id is not part of it)."""
+        return make_seal(
+            SealFacts(
+                hub_delivery_number=record.hub_delivery_number,
+                kind=record.kind,
+                from_code=record.from_code,
+                to_code=record.to_code,
+                box_code=record.box_code,
+                certificate_type=record.certificate_type,
+                certificate_status=record.certificate_status,
+                nppo_certificate_number=record.nppo_certificate_number,
+                accepted_at=record.created_at,
+                content_sha256=record.content_sha256,
+                content_signed_by=content_signed_by,
+            ),
+            self._seal,
+        )
 
     async def issue_receipt(self, session: AsyncSession, record: EnvelopeRecord) -> None:
         """The signed proof of delivery, for an envelope its box owner just acknowledged."""

@@ -13,8 +13,9 @@ from hub.runtime import HubRuntime
 from tests.hub.rest.conftest import ClientFactory
 from tests.hub.rest.payloads import submission
 
-#: Registry token, content, envelope, event, outbox row, seal.
-SUBMISSION_BUDGET = 6
+#: Registry token, then content, envelope, event, outbox row and seal: one statement on
+#: PostgreSQL (hub/envelopes/acceptance.py), one each on SQLite.
+SUBMISSION_BUDGET = {"postgresql": 2, "sqlite": 6}
 #: Per envelope, for a pull of several and their acknowledgements one by one: the pull's own
 #: statements (token, list, contents, seals, events, pull counts) shared out, plus each
 #: acknowledgement's token, row lock, event, update, seal and receipt (6.5 today on PostgreSQL;
@@ -50,7 +51,8 @@ async def test_a_submission_and_its_delivery_stay_within_their_statement_budgets
             response = await sender.post("/envelopes", json=submission(f"BUDGET-{n}"))
             assert response.status_code == 201, response.text
     per_submission = len(statements) / ENVELOPES
-    assert per_submission <= SUBMISSION_BUDGET, statements[: int(per_submission) + 1]
+    budget = SUBMISSION_BUDGET[runtime.engine.dialect.name]
+    assert per_submission <= budget, statements[: int(per_submission) + 1]
 
     with counted(runtime) as statements:
         pulled = (await receiver.post("/boxes/mine/pull")).json()
