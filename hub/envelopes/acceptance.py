@@ -11,13 +11,14 @@ The outbox row belongs to routing (hub/routing/outbox.py) and the seal to signin
 """
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from sqlalchemy import (
     Executable,
     Integer,
     LargeBinary,
     String,
+    Table,
     bindparam,
     insert,
     literal,
@@ -28,6 +29,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from hub.database import Base
 from hub.envelopes import repository
 from hub.envelopes.models import EnvelopeContent, EnvelopeEvent, EnvelopeRecord
 from hub.routing import outbox
@@ -126,8 +128,14 @@ async def _in_one_statement(
     return True
 
 
-_CONTENTS = EnvelopeContent.__table__
-_ENVELOPES = EnvelopeRecord.__table__
+def _table(model: type[Base]) -> Table:
+    # Statements on tables, not on mapped classes: the session then executes them as Core,
+    # without the ORM's per-statement compile and result machinery.
+    return cast(Table, model.__table__)
+
+
+_CONTENTS = _table(EnvelopeContent)
+_ENVELOPES = _table(EnvelopeRecord)
 #: The envelope columns the service sets; the database gives the id and the content's id.
 _ENVELOPE_COLUMNS: Final = tuple(
     column for column in _ENVELOPES.columns if column.key not in ("id", "content_id")
@@ -145,7 +153,7 @@ def _one_statement(*, with_seal: bool) -> Executable:
     """
     sha256 = bindparam("content_sha256", type_=String)
     new_content = (
-        postgresql.insert(EnvelopeContent)
+        postgresql.insert(_CONTENTS)
         .values(
             sha256=sha256,
             size=bindparam("content_size", type_=Integer),
@@ -162,7 +170,7 @@ def _one_statement(*, with_seal: bool) -> Executable:
         .cte("content")
     )
     envelope = (
-        postgresql.insert(EnvelopeRecord)
+        postgresql.insert(_ENVELOPES)
         .from_select(
             [*(column.key for column in _ENVELOPE_COLUMNS), "content_id"],
             select(
@@ -177,7 +185,7 @@ def _one_statement(*, with_seal: bool) -> Executable:
         .returning(*_ENVELOPES.c)
         .cte("envelope")
     )
-    event = insert(EnvelopeEvent).from_select(
+    event = insert(_table(EnvelopeEvent)).from_select(
         ["envelope_id", "at", "event", "tracking_state", "actor", "detail"],
         select(
             envelope.c.id,
@@ -188,7 +196,7 @@ def _one_statement(*, with_seal: bool) -> Executable:
             bindparam("event_detail", type_=String),
         ),
     )
-    routed = insert(OutboxMessage).from_select(
+    routed = insert(_table(OutboxMessage)).from_select(
         ["envelope_id", "hub_delivery_number", "box_code", "created_at", "publish_count"],
         select(
             envelope.c.id,
@@ -200,7 +208,7 @@ def _one_statement(*, with_seal: bool) -> Executable:
     )
     writes = [event.cte("event"), routed.cte("outbox")]
     if with_seal:
-        sealed = insert(EnvelopeSealRecord).from_select(
+        sealed = insert(_table(EnvelopeSealRecord)).from_select(
             ["envelope_id", "document", "created_at"],
             select(
                 envelope.c.id,
