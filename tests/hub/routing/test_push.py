@@ -273,7 +273,7 @@ async def test_a_slow_destination_does_not_delay_another(
             for i in range(20)
         ]
         await eventually(lambda: _called_any(slow.receiver, 1), within=50)  # its lane hangs
-        hanging = sum(slow.receiver.calls.values())
+        hanging = await _calls_once_settled(slow.receiver)
         fast_numbers = [
             (await submit(runtime, aa, "FA", f"AA-F-{i}")).hub_delivery_number or ""
             for i in range(10)
@@ -291,6 +291,18 @@ async def test_a_slow_destination_does_not_delay_another(
 
 async def _called_any(receiver: FakeReceiver, times: int) -> bool:
     return sum(receiver.calls.values()) >= times
+
+
+async def _calls_once_settled(receiver: FakeReceiver, *, quiet_seconds: float = 1.0) -> int:
+    """The receiver's call count once no new call came for ``quiet_seconds``: a lane starts a
+    round's calls (up to its concurrency) together, but they arrive one by one."""
+    count = sum(receiver.calls.values())
+    while True:
+        await asyncio.sleep(quiet_seconds)
+        latest = sum(receiver.calls.values())
+        if latest == count:
+            return count
+        count = latest
 
 
 async def test_a_duplicated_routing_message_schedules_one_push(
