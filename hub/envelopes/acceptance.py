@@ -148,8 +148,8 @@ def _one_statement(*, with_seal: bool) -> Executable:
     ``new_content`` inserts the bytes unless their digest is stored; ``content`` is the id either
     way; ``envelope`` inserts the envelope unless the duplicate rule's index holds the same
     submission; event, outbox row and seal are inserted for the envelope inserted, that is for
-    none when it was a duplicate. The statement answers one row (the content id and the stored
-    envelope, or NULLs for a duplicate), or none when the content was not visible.
+    none when it was a duplicate. The statement answers one row (the stored envelope, or NULLs for
+    a duplicate), or none when the content was not visible.
     """
     sha256 = bindparam("content_sha256", type_=String)
     new_content = (

@@ -161,36 +161,18 @@ class EnvelopeService:
         )
         original.replaces_certificate_number = facts.replaces_number
         warnings = sum(1 for r in results if r.level is not Level.INFO)
-        seal = (
-            self._signing.seal_document(original, content_signed_by=signed_by)
-            if self._signing is not None
-            else None
-        )
-        accepted = acceptance.Acceptance(
+        seals = await self._store_new(
+            session,
+            original,
             data=data,
             actor=caller.code,
             detail=f"box {box}; {warnings} validation finding(s)",
-            seal=seal,
+            content_signed_by=signed_by,
         )
-        # Content, envelope, "accepted" event, outbox row and seal: one unit, in this transaction
-        # ("accepted" and "must reach its box" commit together, hub/routing).
-        if not await acceptance.store_accepted(session, original, accepted):
+        if seals is None:
             # Submitted before (or committing concurrently): answer with that one. Nothing was
             # written (the content row is shared, and was there already).
-            duplicate = await repository.find_submission(
-                session,
-                kind=EnvelopeKind.CERTIFICATE.value,
-                from_code=header.from_code,
-                to_code=destination.code,
-                nppo_certificate_number=header.nppo_certificate_number,
-                certificate_status=header.certificate_status,
-                content_sha256=sha,
-            )
-            if duplicate is None:  # the index refused it, so it exists: only a bug gets here
-                raise Conflict(
-                    "the same submission is being stored; send it again",
-                    field="NPPOCertificateNumber",
-                )
+            duplicate = await self._stored_original_of(session, original)
             return Submission(
                 header=await self._header_with_copies(session, duplicate), created=False
             )
@@ -201,6 +183,7 @@ class EnvelopeService:
         cc_targets = await self._copy_targets(session, header=header, primary_box=box)
         if facts.replaces_number:
             await self._mark_replaced(session, header=header, replacement=original)
+            await session.flush()
 
         copies: list[EnvelopeRecord] = []
         for code, reason in cc_targets:
@@ -216,19 +199,24 @@ class EnvelopeService:
             copy.copy_reason = reason
             copy.original_id = original.id
             copies.append(copy)
-        seals = {original.hub_delivery_number: seal} if seal is not None else {}
         if copies:
             session.add_all(copies)
             await session.flush()
             for copy in copies:
                 self._event(
-                    session, copy, "accepted", actor=caller.code, detail=copy.copy_reason, now=now
+                    session,
+                    copy,
+                    acceptance.ACCEPTED_EVENT,
+                    actor=caller.code,
+                    detail=copy.copy_reason,
+                    now=now,
                 )
             outbox.enqueue(session, copies, now=now)
             if self._signing is not None:
                 # Its flush writes the copies' events and outbox rows with their seals.
                 seals |= await self._signing.seal(session, copies, content_signed_by=signed_by)
-        await session.flush()  # the earlier envelopes a withdrawal or replacement changed
+            else:
+                await session.flush()
         forwardings = tuple(
             Forwarding(code=c.box_code, hub_delivery_number=c.hub_delivery_number)
             for c in copies
@@ -281,34 +269,21 @@ class EnvelopeService:
                 f"{header.from_code}; a country response must answer one",
                 field="NPPOCertificateNumber",
             )
-        sha = hashlib.sha256(data).hexdigest()
-        duplicate = await repository.find_submission(
-            session,
-            kind=EnvelopeKind.COUNTRY_RESPONSE.value,
-            from_code=header.from_code,
-            to_code=destination.code,
-            nppo_certificate_number=header.nppo_certificate_number,
-            certificate_status=header.certificate_status,
-            content_sha256=sha,
-        )
-        if duplicate is not None:
-            return Submission(header=_to_header(duplicate), created=False)
-        content_id = await repository.store_content(session, sha256=sha, data=data)
         now = self._clock()
         record = self._new_record(
             header=header,
             to_code=destination.code,
             box_code=destination.code,
-            content_id=content_id,
-            content_sha256=sha,
+            content_sha256=hashlib.sha256(data).hexdigest(),
             kind=EnvelopeKind.COUNTRY_RESPONSE,
             now=now,
         )
-        session.add(record)
-        await session.flush()
-        self._event(
-            session, record, "accepted", actor=caller.code, detail="country response", now=now
+        seals = await self._store_new(
+            session, record, data=data, actor=caller.code, detail="country response"
         )
+        if seals is None:
+            duplicate = await self._stored_original_of(session, record)
+            return Submission(header=_to_header(duplicate), created=False)
         for certificate in answered:
             self._event(
                 session,
@@ -318,11 +293,7 @@ class EnvelopeService:
                 detail=f"answered by {record.hub_delivery_number}",
                 now=now,
             )
-        outbox.enqueue(session, [record], now=now)
         await session.flush()
-        seals = {}
-        if self._signing is not None:
-            seals = await self._signing.seal(session, [record])
         return Submission(header=_to_header(record), created=True, seals=seals)
 
     # ---------------------------------------------------------------- the receiver's box
@@ -575,6 +546,52 @@ class EnvelopeService:
         return _to_header(record)
 
     # ---------------------------------------------------------------- internals
+
+    async def _store_new(
+        self,
+        session: AsyncSession,
+        record: EnvelopeRecord,
+        *,
+        data: bytes,
+        actor: str,
+        detail: str,
+        content_signed_by: str | None = None,
+    ) -> dict[str, bytes] | None:
+        """Store a new envelope with its content, "accepted" event, outbox row and seal
+        (hub/envelopes/acceptance.py): its seal by number, or None when the same submission is
+        stored already, and then nothing was written."""
+        seal = None
+        if self._signing is not None:
+            seal = self._signing.seal_document(record, content_signed_by=content_signed_by)
+        stored = await acceptance.store_accepted(
+            session,
+            record,
+            acceptance.Acceptance(data=data, actor=actor, detail=detail, seal=seal),
+        )
+        if not stored:
+            return None
+        return {record.hub_delivery_number: seal} if seal is not None else {}
+
+    async def _stored_original_of(
+        self, session: AsyncSession, record: EnvelopeRecord
+    ) -> EnvelopeRecord:
+        """The submission stored before that ``record`` repeats (the duplicate rule's index
+        refused ``record``)."""
+        duplicate = await repository.find_submission(
+            session,
+            kind=record.kind,
+            from_code=record.from_code,
+            to_code=record.to_code,
+            nppo_certificate_number=record.nppo_certificate_number,
+            certificate_status=record.certificate_status,
+            content_sha256=record.content_sha256,
+        )
+        if duplicate is None:  # the index refused it, so it exists: only a bug gets here
+            raise Conflict(
+                "the same submission is being stored; send it again",
+                field="NPPOCertificateNumber",
+            )
+        return duplicate
 
     async def _authorised_sender(
         self, session: AsyncSession, *, caller: AuthenticatedNppo, header: EnvelopeHeader
